@@ -126,7 +126,9 @@ function readLayerEntry(entry: unknown, env: Env, where: string): RawLayer {
     fail(env, `${where}: layer of class ${cls} has a config that is not an object`, typeof entry.name === 'string' ? entry.name : undefined);
   }
   const config = (Array.isArray(cfgRaw) ? { layers: deTuple(cfgRaw) } : deTuple(cfgRaw)) as Obj;
-  name ??= isObj(cfgRaw) && typeof cfgRaw.name === 'string' ? cfgRaw.name : entry.name;
+  // functional entries carry the layer name at top level; it wins over config.name (tf.keras
+  // TensorFlowOpLayer: entry 'tf_op_layer_Reshape', config 'Reshape')
+  name ??= typeof entry.name === 'string' && entry.name !== '' ? entry.name : isObj(cfgRaw) ? cfgRaw.name : undefined;
   if (typeof name !== 'string' || name === '') fail(env, `${where}: layer of class ${cls} has no name`);
   const module = typeof entry.module === 'string' ? entry.module : null;
   const reg = typeof entry.registered_name === 'string' && entry.registered_name !== cls ? entry.registered_name : null;
