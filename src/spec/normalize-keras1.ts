@@ -200,7 +200,7 @@ export function convertKeras1Layer(className: string, cfg: Cfg): string {
     const dim = cfg.input_dim;
     const len = cfg.input_length;
     delete cfg.input_dim;
-    const seq = RNN.has(cls) || CONV1D.has(cls) || 'input_length' in cfg;
+    const seq = RNN.has(cls) || CONV1D.has(cls) || cls === 'TimeDistributedDense';
     if (seq) delete cfg.input_length;
     if (typeof dim === 'number' && !Array.isArray(cfg.batch_input_shape)) {
       cfg.batch_input_shape = seq ? [null, len ?? null, dim] : [null, dim];

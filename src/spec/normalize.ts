@@ -152,6 +152,7 @@ function buildLayer(raw: RawLayer, env: Env): LayerSpec {
   } else {
     className = convertKeras1Layer(className, config);
     unwrapDtype(config);
+    if (className === 'TimeDistributedDense') className = timeDistributedDense(config);
     if (className === 'InputLayer') canonicalInputLayer(config);
     if ((className === 'Bidirectional' || className === 'TimeDistributed') && config.layer !== undefined) {
       innerLayers = wrapperInner(className, raw.name, config, env);
@@ -171,6 +172,19 @@ function buildLayer(raw: RawLayer, env: Env): LayerSpec {
     ...(innerLayers ? { innerLayers } : {}),
     trainable: config.trainable !== false,
   };
+}
+
+/**
+ * Keras 1 TimeDistributedDense = Dense applied to every timestep, i.e. TimeDistributed(Dense) with the same
+ * W, b (Keras 2 dropped the class). `config` already has Keras 2 Dense keys; it becomes the wrapper config.
+ */
+function timeDistributedDense(config: Obj): string {
+  const inner: Obj = { ...config };
+  delete inner.input_length;
+  delete inner.batch_input_shape;
+  for (const k of Object.keys(config)) if (!['name', 'trainable', 'batch_input_shape', 'dtype'].includes(k)) delete config[k];
+  config.layer = { class_name: 'Dense', config: inner };
+  return 'TimeDistributed';
 }
 
 /** InputLayer: one shape key, `batch_input_shape` (Keras 3 `batch_shape` / `input_shape` mapped to it). */

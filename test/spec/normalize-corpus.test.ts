@@ -68,6 +68,11 @@ function countLayers(spec: ModelSpec, acc: Map<string, number>): void {
 function expectedCounts(rec: InventoryRecord): Map<string, number> {
   const acc = new Map<string, number>();
   for (const [cls, n] of Object.entries(rec.layers ?? {})) {
+    if (cls === 'TimeDistributedDense') {
+      // Keras 1 only: becomes TimeDistributed(Dense)
+      for (const c of ['TimeDistributed', 'Dense']) acc.set(c, (acc.get(c) ?? 0) + n);
+      continue;
+    }
     const c = MERGE_FAMILY.has(cls) ? 'merge-family' : (RENAMED[cls] ?? cls);
     acc.set(c, (acc.get(c) ?? 0) + n);
   }
