@@ -280,9 +280,11 @@ function normalizeSequential(entry: Obj, env: Env, top: boolean): ModelSpec {
     byName.set(layer.name, layer);
     spec.layers.push(layer);
   };
-  const synthInput = (shape: unknown[], dtype: unknown, firstName: string, sparse: unknown): TensorRef => {
+  const synthInput = (shape: unknown[], dtype: unknown, firstName: string, sparse: unknown, given?: string): TensorRef => {
     // Keras 1/2 and tf.keras name the generated input `<first layer>_input`; Keras 3 calls it `input_layer`
-    const inputName = major === 3 ? 'input_layer' : `${firstName}_input`;
+    let inputName = given ?? (major === 3 ? 'input_layer' : `${firstName}_input`);
+    if (byName.has(inputName)) inputName = `${firstName}_input`;
+    if (byName.has(inputName)) fail(env, `cannot name the input of the Sequential model: '${inputName}' is taken`, firstName);
     const config: Obj = { batch_input_shape: shape, dtype: typeof dtype === 'string' ? dtype : 'float32', sparse: sparse === true, name: inputName };
     push({ name: inputName, className: 'InputLayer', module: null, registeredName: null, config, originalConfig: null, inboundNodes: [], weights: [], trainable: true });
     const ref = { layer: inputName, node: 0, tensor: 0 };
@@ -299,7 +301,9 @@ function normalizeSequential(entry: Obj, env: Env, top: boolean): ModelSpec {
       if (i === 0 && !started && isObj(e) && e.class_name === 'Merge' && isObj(e.config) && Array.isArray(e.config.layers)) {
         const branches = e.config.layers.map((b: unknown, bi: number) => {
           if (!isObj(b)) fail(env, `branch ${bi} of the leading Merge is not a model config`, String(e.config && (e.config as Obj).name));
-          const bl = Array.isArray(b.config) ? b.config : isObj(b.config) ? b.config.layers : isObj(b) && b.class_name !== 'Sequential' ? [b] : null;
+          // Sequential branches are flattened (Keras 1 saved their layers as the model's own); a functional
+          // branch becomes a nested model layer
+          const bl = b.class_name !== 'Sequential' ? [b] : Array.isArray(b.config) ? b.config : isObj(b.config) ? b.config.layers : null;
           if (!Array.isArray(bl)) fail(env, `branch ${bi} of the leading Merge has no layers`, String((e.config as Obj).name));
           const out = addChain(bl, null, false);
           if (out === null) fail(env, `branch ${bi} of the leading Merge has no input shape`, String((e.config as Obj).name), 'the first layer of every merged branch needs batch_input_shape');
@@ -334,11 +338,11 @@ function normalizeSequential(entry: Obj, env: Env, top: boolean): ModelSpec {
           current = synthInput(buildInputShape, layer.config.dtype, layer.name, false);
           spec.inputs.push(current);
         } else if (layer.innerModel && layer.innerModel.inputs.length > 0) {
-          // a nested model as first layer: its own input defines ours
+          // a nested model as first layer: Keras makes its inputs the Sequential's inputs (same name)
           const innerIn = layer.innerModel.layers.find((l) => l.name === layer.innerModel!.inputs[0].layer);
           const s = innerIn?.config.batch_input_shape;
           if (Array.isArray(s) && layer.innerModel.inputs.length === 1) {
-            current = synthInput(s, innerIn!.config.dtype, layer.name, false);
+            current = synthInput(s, innerIn!.config.dtype, layer.name, innerIn!.config.sparse, innerIn!.name);
             spec.inputs.push(current);
           }
         }

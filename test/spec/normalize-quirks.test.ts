@@ -334,3 +334,27 @@ test('structural errors name file and layer', () => {
   assert.throws(() => normalizeModelConfig({ class_name: 'Sequential', config: [42] }, ctx('2.3.1')), err(/not an object/));
   assert.throws(() => normalizeModelConfig({ class_name: 'Functional', config: { name: 'f', layers: [] , input_layers: [], output_layers: [['ghost', 0, 0]] } }, ctx('2.3.1')), err(/ghost/));
 });
+
+test('Sequential whose first layer is a model: the model\'s input becomes the Sequential input', () => {
+  const inner = { class_name: 'Model', config: { name: 'base', layers: [
+    input('image', [null, 8, 8, 3]),
+    { class_name: 'Flatten', name: 'flatten_1', config: { name: 'flatten_1' }, inbound_nodes: [[['image', 0, 0, {}]]] },
+  ], input_layers: [['image', 0, 0]], output_layers: [['flatten_1', 0, 0]] } };
+  const spec = normalizeModelConfig({ class_name: 'Sequential', config: { name: 'seq', layers: [inner, { class_name: 'Dense', config: { name: 'head', units: 2 } }] } }, ctx('2.2.4'));
+  assert.deepEqual(spec.layers.map((l) => [l.name, l.className]), [['image', 'InputLayer'], ['base', 'Model'], ['head', 'Dense']]);
+  assert.deepEqual(spec.layers[0].config.batch_input_shape, [null, 8, 8, 3]);
+  assert.deepEqual(layer(spec, 'base').inboundNodes[0].inputs, [t('image')]);
+  assert.deepEqual(layer(spec, 'head').inboundNodes[0].inputs, [t('base')]);
+});
+
+test('Keras 1 leading Merge with a functional branch keeps it as a nested model', () => {
+  const fn = { class_name: 'Model', config: { name: 'model_1', layers: [
+    { class_name: 'InputLayer', name: 'in_b', config: { batch_input_shape: [null, 3], input_dtype: 'float32', name: 'in_b' }, inbound_nodes: [] },
+    { class_name: 'Dense', name: 'dense_b', config: { name: 'dense_b', output_dim: 2 }, inbound_nodes: [[['in_b', 0, 0]]] },
+  ], input_layers: [['in_b', 0, 0]], output_layers: [['dense_b', 0, 0]] } };
+  const seqBranch = { class_name: 'Sequential', config: [{ class_name: 'Dense', config: { name: 'dense_a', output_dim: 2, batch_input_shape: [null, 4] } }] };
+  const spec = normalizeModelConfig({ class_name: 'Sequential', config: [{ class_name: 'Merge', config: { name: 'merge_1', mode: 'mul', layers: [seqBranch, fn] } }] }, ctx('1.2.2'));
+  assert.deepEqual(spec.layers.map((l) => [l.name, l.className]), [['dense_a_input', 'InputLayer'], ['dense_a', 'Dense'], ['in_b', 'InputLayer'], ['model_1', 'Model'], ['merge_1', 'Multiply']]);
+  assert.deepEqual(layer(spec, 'merge_1').inboundNodes[0].inputs, [t('dense_a'), t('model_1')]);
+  assert.deepEqual(spec.inputs, [t('dense_a_input'), t('in_b')]);
+});
