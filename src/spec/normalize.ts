@@ -530,23 +530,25 @@ function k3Arg(v: unknown, layer: LayerSpec, resolve: Resolver, env: Env): NodeA
   return { kind: 'dict', items };
 }
 
-/** input_layers / output_layers: flat triple (K3 single input), list of triples, or dict name → triple. */
+/**
+ * input_layers / output_layers: flat triple (K3 single input), list of triples, dict name → triple, or
+ * (Keras 3) any nesting of those; leaves are [layer, node, tensor] in order. A top-level dict gives names.
+ */
 function parseIo(v: unknown, key: string, resolve: Resolver, env: Env): { refs: TensorRef[]; names?: string[] } {
   const v2 = deTuple(v);
-  const triple = (t: unknown): TensorRef => {
-    if (!Array.isArray(t) || t.length < 1 || typeof t[0] !== 'string') fail(env, `${key} has an entry that is not [layer, node, tensor]`);
-    return resolve(t[0], t[1], t[2], 'io');
-  };
   if (v2 === undefined || v2 === null) fail(env, `functional model config has no ${key}`);
-  if (Array.isArray(v2)) {
-    if (v2.length > 0 && typeof v2[0] === 'string') return { refs: [triple(v2)] };
-    return { refs: v2.map(triple) };
-  }
-  if (isObj(v2)) {
-    const names = Object.keys(v2);
-    return { refs: names.map((k) => triple(v2[k])), names };
-  }
-  fail(env, `${key} is neither a list nor a dict`);
+  const isLeaf = (x: unknown): x is unknown[] => Array.isArray(x) && x.length >= 1 && x.length <= 4 && typeof x[0] === 'string';
+  const refs: TensorRef[] = [];
+  const walk = (x: unknown, depth: number): void => {
+    if (isLeaf(x)) refs.push(resolve(x[0], x[1], x[2], 'io'));
+    else if (Array.isArray(x) && depth < 20) x.forEach((y) => walk(y, depth + 1));
+    // Keras flattens dicts in sorted key order (tf.nest / keras.tree), which is model.inputs/outputs order
+    else if (isObj(x) && depth < 20) Object.keys(x).sort().forEach((k) => walk(x[k], depth + 1));
+    else fail(env, `${key} has an entry that is not [layer, node, tensor]`);
+  };
+  walk(v2, 0);
+  if (isObj(v2) && Object.values(v2).every(isLeaf)) return { refs, names: Object.keys(v2).sort() };
+  return { refs };
 }
 
 /** Every TensorRef must name a layer of the model and a call that exists (InputLayers have node 0). */

@@ -142,6 +142,21 @@ for (const [name, format] of [['k3_nested_seq.keras', 'keras-v3'], ['k3_nested_s
   });
 }
 
+test('k3_multi.keras: multi-output layer tensor indices, nested two-output Functional, dict outputs in Keras order', () => {
+  const { spec, exp } = load('k3_multi.keras', 'keras-v3');
+  checkGraph(spec, exp);
+  assert.equal(spec.inputNames, undefined);
+});
+
+test('k3_deferred_seq.keras: Sequential built with build() has the InputLayer Keras created', () => {
+  const { spec, exp, raw } = load('k3_deferred_seq.keras', 'keras-v3');
+  const inputName = raw.config.layers[0].config.name;
+  assert.deepEqual(spec.layers.map((l) => [l.name, l.className]), [[inputName, 'InputLayer'], ['d1', 'Dense'], ['d2', 'Dense']]);
+  assert.deepEqual(spec.inputs.map(triple), exp.inputs);
+  assert.deepEqual(spec.outputs.map(triple), exp.outputs);
+  assert.deepEqual(spec.layers[0].config.batch_input_shape, [null, 5]);
+});
+
 test('module/registered_name of Keras 3 layers are kept on the LayerSpec', () => {
   const { spec } = load('k3_graph.keras', 'keras-v3');
   const l = spec.layers.find((x) => x.name === 'shared') as LayerSpec;
