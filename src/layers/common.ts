@@ -276,6 +276,11 @@ export function clean<T extends Record<string, unknown>>(o: T): T {
   return o;
 }
 
+/** Tensors of a layer's stored weights, as stored (float32; integer datasets stay int32). */
+export function storedTensors(layer: LayerSpec): tf.Tensor[] {
+  return layer.weights.map((w) => tf.tensor(w.values, w.shape, w.values instanceof Int32Array ? 'int32' : 'float32'));
+}
+
 /** Get the first tensor of a layer call's inputs (tfjs passes a list of one in places). */
 export function one(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return Array.isArray(inputs) ? inputs[0] : inputs;

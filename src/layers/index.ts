@@ -3,6 +3,13 @@
  * Each family module calls registerBuilder() at import time; add one line per family.
  */
 import './core.ts';
+import './conv.ts';
+import './pooling.ts';
+import './reshaping.ts';
+import './normalization.ts';
+import './merge.ts';
+import './activation.ts';
+import './embedding.ts';
 
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';

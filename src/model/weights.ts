@@ -7,14 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WeightMismatchError } from '../errors.ts';
-import type { LayerSpec, WeightSpec } from '../spec/types.ts';
+import type { WeightSpec } from '../spec/types.ts';
+import { storedTensors } from '../layers/common.ts';
 import type { BuiltLayer } from './build.ts';
 import { wrapLayerError } from './build.ts';
 
-/** Tensors of a layer's stored weights, as stored (float32; integer datasets stay int32). */
-export function storedTensors(layer: LayerSpec): tf.Tensor[] {
-  return layer.weights.map((w) => tf.tensor(w.values, w.shape, w.values instanceof Int32Array ? 'int32' : 'float32'));
-}
 
 /**
  * Set every layer's weights from its spec. Returns the layers that own variables but got no
