@@ -579,43 +579,52 @@ export function normalizeModelConfig(config: unknown, ctx: NormalizeContext): Mo
 }
 
 const K1_MARKER_KEYS = new Set(['init', 'inner_init', 'nb_filter', 'border_mode', 'dim_ordering', 'subsample', 'W_regularizer', 'inner_activation', 'consume_less', 'input_dtype', 'nb_row', 'filter_length', 'pool_length']);
-const K1_CLASSES = new Set(['Convolution1D', 'Convolution2D', 'Convolution3D', 'AtrousConvolution1D', 'AtrousConvolution2D', 'Deconvolution2D', 'SeparableConvolution2D', 'Merge', 'TimeDistributedDense', 'MaxoutDense', 'Highway']);
+const K1_CLASSES = new Set(['Convolution1D', 'Convolution2D', 'Convolution3D', 'AtrousConvolution1D', 'AtrousConvolution2D', 'Deconvolution2D', 'SeparableConvolution2D', 'TimeDistributedDense', 'MaxoutDense', 'Highway']);
 const K2_MARKER_KEYS = new Set(['kernel_initializer', 'units', 'filters', 'kernel_size', 'data_format', 'use_bias', 'rate', 'recurrent_initializer', 'embeddings_initializer', 'pool_size']);
+const K3_POLICIES = new Set(['DTypePolicy', 'FloatDTypePolicy', 'QuantizedDTypePolicy', 'QuantizedFloat8DTypePolicy', 'DTypePolicyMap']);
 
 /**
  * Infer the Keras major version from the config style, for files that record no version.
- * Keras 3: `module`/`registered_name`/`build_config` on layers, `batch_shape`, dict inbound nodes.
- * Keras 1: Keras-1-only keys (output_dim on Dense/RNN, init, nb_filter, border_mode…) or classes.
- * Keras 2: Keras 2 key names. null when nothing tells.
+ * Keras 3: dict inbound nodes, InputLayer `batch_shape`, DTypePolicy objects, flat input_layers; `module` /
+ * `registered_name` alone also appear in tf.keras 2.13–2.15, which still write list nodes and
+ * `batch_input_shape` (→ 2). Keras 1: Keras-1-only keys or classes (a lone `Merge` also exists in Keras
+ * 2.0–2.1, so it only decides when nothing else does). Keras 2: Keras 2 key names. null when nothing tells.
  */
 export function detectConfigMajor(config: unknown): 1 | 2 | 3 | null {
-  let k1 = false;
-  let k2 = false;
-  let k3 = false;
+  const f = { k1: false, k1merge: false, k2: false, k3: false, modern: false, legacyGraph: false };
   const visitLayer = (e: unknown, depth: number): void => {
     if (!isObj(e) || depth > 50) return;
-    if ('module' in e || 'registered_name' in e || 'build_config' in e) k3 = true;
+    if ('module' in e || 'registered_name' in e || 'build_config' in e) f.modern = true;
     const cls = typeof e.class_name === 'string' ? e.class_name : '';
-    if (K1_CLASSES.has(cls)) k1 = true;
+    if (K1_CLASSES.has(cls)) f.k1 = true;
+    if (cls === 'Merge') f.k1merge = true;
     const cfg = e.config;
     if (Array.isArray(cfg)) cfg.forEach((x) => visitLayer(x, depth + 1));
     if (!isObj(cfg)) return;
     for (const k of Object.keys(cfg)) {
-      if (K1_MARKER_KEYS.has(k)) k1 = true;
-      if (k === 'output_dim' && cls !== 'Embedding' && cls !== '') k1 = true;
-      if (k === 'p' && cls === 'Dropout') k1 = true;
-      if (K2_MARKER_KEYS.has(k)) k2 = true;
-      if (k === 'batch_shape' && cls === 'InputLayer') k3 = true;
+      if (K1_MARKER_KEYS.has(k)) f.k1 = true;
+      if (k === 'output_dim' && cls !== 'Embedding' && cls !== '') f.k1 = true;
+      if (k === 'p' && cls === 'Dropout') f.k1 = true;
+      if (K2_MARKER_KEYS.has(k)) f.k2 = true;
     }
-    if (isObj(cfg.dtype) && 'module' in cfg.dtype) k3 = true;
-    if (Array.isArray(e.inbound_nodes) && e.inbound_nodes.some((n) => isObj(n) && 'args' in n)) k3 = true;
+    if (cls === 'InputLayer') {
+      if ('batch_shape' in cfg) f.k3 = true;
+      if ('batch_input_shape' in cfg) f.legacyGraph = true;
+    }
+    if (isObj(cfg.dtype) && typeof cfg.dtype.class_name === 'string' && K3_POLICIES.has(cfg.dtype.class_name)) f.k3 = true;
+    if (Array.isArray(e.inbound_nodes)) {
+      if (e.inbound_nodes.some((n) => isObj(n) && ('args' in n || 'kwargs' in n))) f.k3 = true;
+      if (e.inbound_nodes.some((n) => Array.isArray(n))) f.legacyGraph = true;
+    }
     if (Array.isArray(cfg.layers)) cfg.layers.forEach((x) => visitLayer(x, depth + 1));
     if (isObj(cfg.layer)) visitLayer(cfg.layer, depth + 1);
-    if (Array.isArray(cfg.input_layers) && cfg.input_layers.length > 0 && typeof cfg.input_layers[0] === 'string') k3 = true;
+    if (Array.isArray(cfg.input_layers) && cfg.input_layers.length > 0 && typeof cfg.input_layers[0] === 'string') f.k3 = true;
   };
   visitLayer(config, 0);
-  if (k3) return 3;
-  if (k1) return 1;
-  if (k2) return 2;
+  if (f.k3) return 3;
+  if (f.modern) return f.legacyGraph ? 2 : 3;
+  if (f.k1) return 1;
+  if (f.k2) return 2;
+  if (f.k1merge) return 1;
   return null;
 }

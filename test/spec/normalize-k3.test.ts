@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { normalizeModelConfig } from '../../src/spec/normalize.ts';
+import { detectConfigMajor, normalizeModelConfig } from '../../src/spec/normalize.ts';
 import { parseKerasJson } from '../../src/spec/json.ts';
 import { parseKerasVersion } from '../../src/spec/version.ts';
 import type { LayerSpec, ModelFormat, ModelSpec, TensorRef } from '../../src/spec/types.ts';
@@ -25,6 +25,7 @@ interface Expected {
 function load(name: string, format: ModelFormat): { spec: ModelSpec; exp: Expected; raw: any } {
   const raw = parseKerasJson(readFileSync(join(dir, `${name}.config.json`), 'utf8'), `${name}.config.json`) as any;
   const exp = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8')) as Expected;
+  assert.equal(detectConfigMajor(raw), 3, `${name}: config style is Keras 3`);
   const spec = normalizeModelConfig(raw, { source: name, format, kerasVersion: parseKerasVersion(exp.keras_version), backend: 'jax' });
   return { spec, exp, raw };
 }
