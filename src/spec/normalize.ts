@@ -575,7 +575,13 @@ function validateRefs(spec: ModelSpec, env: Env): void {
 export function normalizeModelConfig(config: unknown, ctx: NormalizeContext): ModelSpec {
   const env: Env = { ctx };
   if (!isObj(config)) fail(env, 'the model config is not a JSON object', undefined, 'expected {"class_name": "Sequential"|"Model"|"Functional", "config": …}');
-  return normalizeModel(config, env, true);
+  try {
+    return normalizeModel(config, env, true);
+  } catch (e) {
+    // absurdly deep nesting (no Keras writes it; Python's json stops at ~1000 levels) exhausts the stack
+    if (e instanceof RangeError) fail(env, 'the model config is nested too deeply to be a Keras model');
+    throw e;
+  }
 }
 
 const K1_MARKER_KEYS = new Set(['init', 'inner_init', 'nb_filter', 'border_mode', 'dim_ordering', 'subsample', 'W_regularizer', 'inner_activation', 'consume_less', 'input_dtype', 'nb_row', 'filter_length', 'pool_length']);

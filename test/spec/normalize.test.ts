@@ -128,3 +128,9 @@ test('detectConfigMajor', () => {
   assert.equal(detectConfigMajor({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' } } } }] } }), 3);
   assert.equal(detectConfigMajor(42), null);
 });
+
+test('absurdly deep nesting → InvalidConfigError, not a stack overflow', () => {
+  let cfg: unknown = { class_name: 'Dense', config: { name: 'd', units: 1 } };
+  for (let i = 0; i < 20000; i++) cfg = { class_name: 'Sequential', config: { name: `s${i}`, layers: [cfg] } };
+  assert.throws(() => normalizeModelConfig(cfg, ctx('2.3.1')), (e: unknown) => e instanceof InvalidConfigError && /too deeply/.test((e as Error).message));
+});
