@@ -4,6 +4,24 @@
  *
  * Version-specific syntax is handled where it is recognisable from the data itself (node syntax, Keras 1
  * keys); only the nested-model node-index offsets need the recorded version (formats.md §5.3).
+ *
+ * Conventions of the result (what consumers may rely on):
+ * - Keras 1 classes/keys are renamed (normalize-keras1.ts); Keras-1-only facts stay as `keras1_*` keys
+ *   (`keras1_dim_ordering`, `keras1_mode` of BatchNormalization, `keras1_output_shape`, …).
+ * - InputLayer config always has `batch_input_shape` (Keras 3 `batch_shape` is renamed) and `dtype`.
+ * - `config.dtype` is a plain dtype string; a mixed/quantized policy name is in `config.dtype_policy`.
+ *   Initializers, regularizers, constraints are left exactly as found.
+ * - Sequential models: an explicit InputLayer (kept, or synthesized as `<first layer>_input`, Keras 3
+ *   `input_layer`, or the nested model's own input name when the first layer is a model). Without any
+ *   input shape, `inputs` is empty and the first layer's single call has no inputs (`args: []`).
+ * - Node args: tensors as `tensor`; structures holding tensors as `list`/`dict`; everything else (numbers,
+ *   Keras 3 `__slice__`/`__numpy__`/`__tensor__` objects, tf.keras `_CONSTANT_VALUE`s) as `const` with the
+ *   value as found. Ordinary multi-input layers get one `list` arg.
+ * - Node indices are 0-based call indices of the target layer in this model (nested-model offsets removed);
+ *   InputLayers have no inbound nodes but are referenced as node 0.
+ * - Wrappers: `innerLayers` = [wrapped] (TimeDistributed) or [forward_<name>, backward_<name>]
+ *   (Bidirectional); `config.layer` / `config.backward_layer` hold the normalized {class_name, config}.
+ * - Dict inputs/outputs are flattened in sorted key order, as Keras' model.inputs/outputs are.
  */
 import { InvalidConfigError } from '../errors.ts';
 import type { KerasVersion, LayerSpec, ModelFormat, ModelSpec, NodeArg, NodeSpec, TensorRef } from './types.ts';
@@ -136,7 +154,8 @@ function readLayerEntry(entry: unknown, env: Env, where: string): RawLayer {
 }
 
 function isModelClass(cls: string, module: string | null): boolean {
-  if (module !== null && !module.startsWith('keras')) return false; // a custom class that happens to be called Model
+  // a custom class that happens to be called Model/Sequential is not a nested model (tf_keras = Keras 2 in TF 2.16+)
+  if (module !== null && !/^(keras|tf_keras|tensorflow)(\.|$)/.test(module)) return false;
   return SEQUENTIAL.has(cls) || FUNCTIONAL.has(cls);
 }
 
