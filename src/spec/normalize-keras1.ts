@@ -97,7 +97,8 @@ export function convertKeras1Layer(className: string, cfg: Cfg): string {
   move(cfg, 'U_regularizer', 'recurrent_regularizer');
   move(cfg, 'U_constraint', 'recurrent_constraint');
   move(cfg, 'bias', 'use_bias');
-  move(cfg, 'input_dtype', 'dtype');
+  // Keras 1 `input_dtype` is the dtype of the model input (Embedding: int32), not of the layer's weights
+  move(cfg, 'input_dtype', cls === 'InputLayer' ? 'dtype' : 'keras1_input_dtype');
 
   if (cls === 'Embedding') {
     move(cfg, 'init', 'embeddings_initializer');

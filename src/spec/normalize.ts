@@ -351,10 +351,10 @@ function normalizeSequential(entry: Obj, env: Env, top: boolean): ModelSpec {
       if (!started) {
         const shape = layer.innerModel ? null : layer.config.batch_input_shape;
         if (Array.isArray(shape)) {
-          current = synthInput(shape, layer.config.dtype, layer.name, layer.config.sparse);
+          current = synthInput(shape, layer.config.keras1_input_dtype ?? layer.config.dtype, layer.name, layer.config.sparse);
           spec.inputs.push(current);
         } else if (isRoot && Array.isArray(buildInputShape) && (buildInputShape.length === 0 || !Array.isArray(buildInputShape[0]))) {
-          current = synthInput(buildInputShape, layer.config.dtype, layer.name, false);
+          current = synthInput(buildInputShape, layer.config.keras1_input_dtype ?? layer.config.dtype, layer.name, false);
           spec.inputs.push(current);
         } else if (layer.innerModel && layer.innerModel.inputs.length > 0) {
           // a nested model as first layer: Keras makes its inputs the Sequential's inputs (same name)

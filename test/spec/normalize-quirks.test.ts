@@ -211,6 +211,9 @@ test('Keras 1 recurrent, embedding, pooling, padding, normalization and noise re
   const c = (name: string) => layer(spec, name).config;
   assert.equal(spec.layers[0].name, 'embedding_1_input');
   assert.equal(spec.layers[0].config.dtype, 'int32');
+  // the int32 is the input's dtype, not the embedding matrix's
+  assert.equal(c('embedding_1').dtype, undefined);
+  assert.equal(c('embedding_1').keras1_input_dtype, 'int32');
   assert.deepEqual(spec.layers[0].config.batch_input_shape, [null, 10]);
   assert.deepEqual(
     [c('embedding_1').input_dim, c('embedding_1').output_dim, c('embedding_1').embeddings_initializer, 'dropout' in c('embedding_1'), c('embedding_1').input_length],
