@@ -10,8 +10,7 @@ export type ModelReader = (pathOrBytes: string | Uint8Array, options?: { weights
 
 /** The library's reader (src/import.ts), loaded on first use so the CLI starts fast. */
 async function defaultReader(): Promise<ModelReader> {
-  const specifier = '../import.ts'; // not a literal: keeps this module independent of the reader at type-check time
-  const mod = (await import(specifier)) as { readModelFile: ModelReader };
+  const mod = await import('../import.ts');
   return mod.readModelFile;
 }
 
