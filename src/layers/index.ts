@@ -4,3 +4,4 @@
  */
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';
+import './recurrent.ts';
