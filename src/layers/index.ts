@@ -2,6 +2,17 @@
  * Importing this module registers every built-in layer family with the registry.
  * Each family module calls registerBuilder() at import time; add one line per family.
  */
+import './core.ts';
+import './conv.ts';
+import './pooling.ts';
+import './reshaping.ts';
+import './normalization.ts';
+import './merge.ts';
+import './activation.ts';
+import './embedding.ts';
+import './recurrent.ts';
+
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';
-import './recurrent.ts';
+export { registerCustomLayer, registerLambdaLayer, unregisterCustomLayer, unregisterLambdaLayer } from './custom.ts';
+export type { CustomLayerFactory, CustomLayerOptions, LambdaFn, LambdaOptions } from './custom.ts';
