@@ -11,6 +11,7 @@ import './merge.ts';
 import './activation.ts';
 import './embedding.ts';
 import './recurrent.ts';
+import './wrappers.ts';
 
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';

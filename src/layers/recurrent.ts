@@ -383,6 +383,8 @@ export class KerasConvLSTM extends layers.Layer {
     this.supportsMasking = true;
   }
 
+  readonly stateCount = 2;
+
   private stateShape(shape: Shape): Shape {
     const { rank, filters, kernelSize, strides, dilationRate, padding, channelsFirst } = this.args;
     const spatialIn = channelsFirst ? shape.slice(3) : shape.slice(2, 2 + rank);
