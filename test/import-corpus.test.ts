@@ -20,12 +20,7 @@ const KNOWN_IMPOSSIBLE: Record<string, string> = {
 };
 
 /** Failures owned by other parts (normalizer), listed so that this test stays about the container layer. */
-const KNOWN_ELSEWHERE: Record<string, string> = {
-  'KonduitAI__dl4j-test-resources/src/main/resources/modelimport/keras/tfkeras/reshape.h5': 'normalizer: TensorFlowOpLayer (tf_op_layer_*) references',
-  'KonduitAI__dl4j-test-resources/src/main/resources/modelimport/keras/tfkeras/tfop_0.h5': 'normalizer: TensorFlowOpLayer (tf_op_layer_*) references',
-  'KonduitAI__dl4j-test-resources/src/main/resources/modelimport/keras/tfkeras/tfop_1.h5': 'normalizer: TensorFlowOpLayer (tf_op_layer_*) references',
-  'KonduitAI__dl4j-test-resources/src/main/resources/modelimport/keras/tfkeras/permute.h5': 'normalizer: TensorFlowOpLayer (tf_op_layer_*) references',
-};
+const KNOWN_ELSEWHERE: Record<string, string> = {};
 
 function allLayers(m: ModelSpec, out: LayerSpec[] = []): LayerSpec[] {
   for (const l of m.layers) {
