@@ -85,14 +85,14 @@ test('float16 and bfloat16 weights arrive as float32 with their stored dtype', a
   assert.ok(layer(spec, 'bf16').weights[0].values instanceof Float32Array);
 });
 
-const k2Config = (names: [string, string, string]) =>
+const k2Config = (names: [string, string, string], lastUnits = 2) =>
   JSON.stringify({
     class_name: 'Sequential',
     keras_version: '2.2.4',
     config: [
       { class_name: 'Dense', config: { name: names[0], units: 3, batch_input_shape: [null, 2], activation: 'linear', use_bias: true } },
       { class_name: 'Dropout', config: { name: names[1], rate: 0.5 } },
-      { class_name: 'Dense', config: { name: names[2], units: 2, activation: 'linear', use_bias: true } },
+      { class_name: 'Dense', config: { name: names[2], units: lastUnits, activation: 'linear', use_bias: true } },
     ],
   });
 
@@ -113,7 +113,7 @@ test('legacy weights-only file (chunked layer_names, big-endian) paired with JSO
 });
 
 test('Keras 0.x weights (nb_layers / param_N) are paired by position', async () => {
-  const spec = await importKerasModelAndWeights(new TextEncoder().encode(k2Config(['x', 'y', 'z'])), { weights: fx('raw_keras0.h5') });
+  const spec = await importKerasModelAndWeights(new TextEncoder().encode(k2Config(['x', 'y', 'z'], 1)), { weights: fx('raw_keras0.h5') });
   assert.deepEqual([...layer(spec, 'x').weights[0].values], new Array(6).fill(0));
   assert.deepEqual([...layer(spec, 'x').weights[1].values].map((v) => +v.toFixed(5)), [0.1, 0.1, 0.1]);
   assert.deepEqual([...layer(spec, 'z').weights[0].values], [2, 2, 2]);
