@@ -111,3 +111,38 @@ test('corpus: every full model, .keras archive and config+weights pair is read',
   assert.deepEqual(failures, []);
   assert.ok(denseChecked > 500 && convChecked > 100 && countChecked > 700);
 });
+
+test('corpus: every other file gets the right typed outcome (never a crash)', { timeout: 300_000 }, async (t) => {
+  if (!corpusDir) return t.skip(SKIP_NO_CORPUS);
+  const { readModelFile } = await import('../src/import.ts');
+  const { MissingWeightsError, NotAKerasModelError, InvalidConfigError } = await import('../src/errors.ts');
+  // What readModelFile must do with each kind of file that is not a complete model.
+  const expectOf = (kind: string): (new (...a: never[]) => Error) | 'ok' | 'typed' => {
+    if (kind === 'Keras JSON config (architecture only)') return 'ok';
+    if (kind === 'weights-only h5 (save_weights)') return MissingWeightsError;
+    if (kind === 'input/output data h5' || kind === 'text data' || kind === 'numpy array' || kind === 'other') return NotAKerasModelError;
+    if (kind.startsWith('Keras preprocessing object JSON')) return InvalidConfigError;
+    return 'typed';
+  };
+  const failures: string[] = [];
+  const seen: Record<string, number> = {};
+  for (const r of inventory()) {
+    if (r.kind === 'full model (config+weights)' || r.kind === 'Keras-v3-format .keras zip') continue; // the test above
+    if (!existsSync(corpusPath(r.path))) continue;
+    const want = expectOf(r.kind);
+    let outcome: unknown = 'ok';
+    try {
+      const spec = await readModelFile(corpusPath(r.path));
+      if (spec.hasWeights) failures.push(`${r.path}: architecture-only file reported weights`);
+    } catch (e) {
+      outcome = e;
+    }
+    seen[r.kind] = (seen[r.kind] ?? 0) + 1;
+    if (outcome !== 'ok' && !(outcome instanceof KerasImportError)) failures.push(`${r.path}: untyped ${String(outcome)}`);
+    else if (want === 'ok' && outcome !== 'ok') failures.push(`${r.path}: ${(outcome as Error).message.split('\n')[0]}`);
+    else if (typeof want === 'function' && !(outcome instanceof want)) failures.push(`${r.path}: expected ${want.name}, got ${outcome === 'ok' ? 'success' : (outcome as Error).constructor.name}`);
+  }
+  t.diagnostic(`files per kind: ${JSON.stringify(seen)}`);
+  assert.deepEqual(failures, []);
+  assert.ok((seen['weights-only h5 (save_weights)'] ?? 0) > 100 && (seen['input/output data h5'] ?? 0) > 50);
+});

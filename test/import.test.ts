@@ -198,3 +198,26 @@ test('weights that do not fit the configuration → WeightMismatchError naming f
     /layers\//,
   );
 });
+
+test('the format comes from the bytes, not the name', async () => {
+  const spec = await importKerasModelAndWeights(bytes('k3_nested.h5'), { label: 'model.keras' });
+  assert.equal(spec.format, 'legacy-h5');
+  const spec2 = await importKerasModelAndWeights(bytes('k3_nested.keras'), { label: 'model.h5' });
+  assert.equal(spec2.format, 'keras-v3');
+});
+
+test('options override the recorded version and backend', async () => {
+  const spec = await importKerasModelAndWeights(new TextEncoder().encode(k2Config(['dense_1', 'dropout_1', 'dense_2'])), {
+    weights: fx('raw_k2_weights.h5'),
+    kerasVersion: '2.1.6',
+    theano: true,
+  });
+  assert.equal(spec.kerasVersion.raw, '2.1.6');
+  assert.equal(spec.backend, 'theano');
+  const recorded = await importKerasModelAndWeights(new TextEncoder().encode(k2Config(['dense_1', 'dropout_1', 'dense_2'])), {
+    weights: fx('raw_k2_weights.h5'),
+  });
+  // The weights file records keras_version 2.2.4 / tensorflow (root attributes of raw_k2_weights.h5).
+  assert.equal(recorded.kerasVersion.raw, '2.2.4');
+  assert.equal(recorded.backend, 'tensorflow');
+});
