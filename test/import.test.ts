@@ -221,3 +221,23 @@ test('options override the recorded version and backend', async () => {
   assert.equal(recorded.kerasVersion.raw, '2.2.4');
   assert.equal(recorded.backend, 'tensorflow');
 });
+
+test('a nested model layer whose stored kernel does not fit the config → WeightMismatchError naming it', async () => {
+  const cfg = JSON.parse(readFileSync(fx('k3_nested.json'), 'utf8'));
+  const edit = (o: unknown): void => {
+    if (Array.isArray(o)) o.forEach(edit);
+    else if (o && typeof o === 'object') {
+      const r = o as Record<string, unknown>;
+      const c = r.config as Record<string, unknown> | undefined;
+      if (r.class_name === 'Dense' && c && c.name === 'sd2') c.units = 5;
+      Object.values(r).forEach(edit);
+    }
+  };
+  edit(cfg);
+  await rejectsWith(
+    importKerasModelAndWeights(new TextEncoder().encode(JSON.stringify(cfg)), { weights: fx('k3_nested.weights.h5'), label: 'edited.json' }),
+    WeightMismatchError,
+    'k3_nested.weights.h5',
+    /sd2/,
+  );
+});

@@ -273,7 +273,12 @@ export function validateWeights(model: ModelSpec, source: string): void {
     return; // inference is a check here, never a reason to refuse a model
   }
   for (const layer of model.layers) {
-    if (layer.innerModel || isOpNode(layer)) continue;
+    if (layer.innerModel) {
+      // Inner layers carry the weights; check them against the inner model's own inference.
+      validateWeights(layer.innerModel, source);
+      continue;
+    }
+    if (isOpNode(layer)) continue;
     const want = inferred.get(layer.name);
     if (!want) continue;
     const got = layer.weights;
