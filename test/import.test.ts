@@ -241,3 +241,17 @@ test('a nested model layer whose stored kernel does not fit the config → Weigh
     /sd2/,
   );
 });
+
+test('a weight store with a cyclic group structure is refused, not walked forever', async () => {
+  const cfg = JSON.stringify({
+    module: 'keras', class_name: 'Sequential',
+    config: { name: 's', layers: [{ module: 'keras.layers', class_name: 'InputLayer', config: { name: 'i', batch_shape: [null, 2] } },
+      { module: 'keras.layers', class_name: 'Dense', config: { name: 'd', units: 2 } }] },
+  });
+  await rejectsWith(
+    importKerasModelAndWeights(new TextEncoder().encode(cfg), { weights: fx('raw_cycle.weights.h5') }),
+    CorruptFileError,
+    'raw_cycle.weights.h5',
+    /cycle/,
+  );
+});
