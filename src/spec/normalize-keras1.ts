@@ -87,7 +87,8 @@ export function convertKeras1Layer(className: string, cfg: Cfg): string {
     const d = cfg.dim_ordering;
     delete cfg.dim_ordering;
     cfg.keras1_dim_ordering = d;
-    if (!('data_format' in cfg)) cfg.data_format = d === 'th' ? 'channels_first' : d === 'tf' ? 'channels_last' : d;
+    // Keras 2's value conversion: 'default' (unresolved) → None, i.e. the backend default (channels_last)
+    if (!('data_format' in cfg)) cfg.data_format = d === 'th' ? 'channels_first' : d === 'tf' ? 'channels_last' : d === 'default' ? null : d;
   }
   move(cfg, 'border_mode', 'padding');
   move(cfg, 'W_regularizer', cls === 'Embedding' ? 'embeddings_regularizer' : 'kernel_regularizer');
