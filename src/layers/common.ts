@@ -157,7 +157,37 @@ const custom: Record<string, () => TfActivation> = {
   squareplus: () => makeActivation('kerasSquareplus', (x) => tf.div(tf.add(x, tf.sqrt(tf.add(tf.square(x), 4))), 2)),
   sparse_plus: () => makeActivation('kerasSparsePlus', (x) => tf.where(tf.lessEqual(x, -1), tf.zerosLike(x), tf.where(tf.greaterEqual(x, 1), x, tf.div(tf.square(tf.add(x, 1)), 4)))),
   log_sigmoid: () => makeActivation('kerasLogSigmoid', (x) => tf.logSigmoid(x)),
+  glu: () => makeActivation('kerasGlu', (x) => { const [a, b] = tf.split(x, 2, -1); return tf.mul(a, tf.sigmoid(b)); }),
+  soft_shrink: () => makeActivation('kerasSoftShrink', (x) => tf.where(tf.greater(x, 0.5), tf.sub(x, 0.5), tf.where(tf.less(x, -0.5), tf.add(x, 0.5), tf.zerosLike(x)))),
+  hard_shrink: () => makeActivation('kerasHardShrink', (x) => tf.where(tf.greater(tf.abs(x), 0.5), x, tf.zerosLike(x))),
+  sparse_sigmoid: () => makeActivation('kerasSparseSigmoid', (x) => tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1)),
+  sparsemax: () => makeActivation('kerasSparsemax', sparsemax),
 };
+
+/**
+ * keras.activations.sparsemax over the last axis, exactly as Keras 3 computes it — including its
+ * threshold τ = (Σ_{support} cumsum − 1)/k, which sums the cumulative sums of the support (the
+ * paper uses the k-th cumulative sum); we reproduce Keras' numbers, not the paper's.
+ */
+export function sparsemax(x: tf.Tensor): tf.Tensor {
+  const ax = x.rank - 1;
+  const k = x.shape[ax];
+  const sorted = tf.topk(x, k).values;
+  const cs = tf.cumsum(sorted, ax);
+  const r = tf.range(1, k + 1);
+  const support = tf.greater(tf.sub(sorted, tf.div(tf.sub(cs, 1), r)), 0);
+  const kk = tf.sum(tf.cast(support, 'float32'), ax, true);
+  const tau = tf.div(tf.sub(tf.sum(tf.where(support, cs, tf.zerosLike(cs)), ax, true), 1), kk);
+  return tf.maximum(tf.sub(x, tau), 0);
+}
+
+/** Softmax along any axis (tfjs' kernel only supports the last one). */
+export function softmaxAxis(x: tf.Tensor, axis: number): tf.Tensor {
+  const ax = axis < 0 ? x.rank + axis : axis;
+  if (ax === x.rank - 1) return tf.softmax(x);
+  const e = tf.exp(tf.sub(x, tf.max(x, ax, true)));
+  return tf.div(e, tf.sum(e, ax, true));
+}
 
 /** Names tfjs-layers implements identically (its own identifiers on the right). */
 const SAME: Record<string, string> = {

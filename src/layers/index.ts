@@ -10,6 +10,10 @@ import './normalization.ts';
 import './merge.ts';
 import './activation.ts';
 import './embedding.ts';
+import './ops.ts';
+import './preprocessing.ts';
+import './recurrent.ts';
+import './wrappers.ts';
 
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';
