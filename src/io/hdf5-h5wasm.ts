@@ -108,8 +108,12 @@ export async function openHdf5(input: string | Uint8Array, label: string): Promi
   }
 }
 
-/** Above this many bytes a dataset is read in slices along its first axis, so the WASM heap stays small. */
-const SLICE_BYTES = 16 * 1024 * 1024;
+/**
+ * Tuning and counters (exported for tests and benchmarks).
+ * sliceBytes: above this many bytes a dataset is read in slices along its first axis, so the WASM heap
+ * (which never shrinks) stays small. directReads: reads served straight from the file (see installDirectRead).
+ */
+export const hdf5Tuning = { sliceBytes: 16 * 1024 * 1024, directReads: 0 };
 
 let halfTable: Float32Array | null = null;
 function float16Table(): Float32Array {
@@ -325,7 +329,7 @@ class H5WasmFile implements Hdf5File {
     const direct = this.direct && readSyncFn !== null && elem === 4 && meta.littleEndian && (dtype === 'float32' || dtype === 'int32');
     // Slice along the first axis when the dataset is large, so the WASM heap never holds a whole big tensor.
     const rowElems = shape.length > 0 ? n / shape[0] : n;
-    const rowsPerSlice = shape.length > 0 ? Math.max(1, Math.floor(SLICE_BYTES / (rowElems * elem))) : 1;
+    const rowsPerSlice = shape.length > 0 ? Math.max(1, Math.floor(hdf5Tuning.sliceBytes / (rowElems * elem))) : 1;
     const rows = shape.length > 0 ? shape[0] : 1;
     const maxBytes = Math.min(rows, rowsPerSlice) * rowElems * elem;
     const ptr = M._malloc(maxBytes);
@@ -351,6 +355,7 @@ class H5WasmFile implements Hdf5File {
           redirect = null;
         }
         if (r && r.hits === 1) {
+          hdf5Tuning.directReads++;
           const dst = new Uint8Array(values.buffer, values.byteOffset + r0 * rowElems * elem, r.nbytes);
           let done = 0;
           while (done < r.nbytes) {
