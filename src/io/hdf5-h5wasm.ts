@@ -1,0 +1,487 @@
+/**
+ * `Hdf5File` backed by h5wasm (the HDF5 C library compiled to WASM) — the only file that knows h5wasm exists.
+ *
+ * Why the low-level `Module` API instead of h5wasm's `File`/`Dataset` classes: we read every dataset and
+ * attribute as raw little-endian bytes and decode the dtype here (float16, bfloat16-as-OPAQUE, bool enums,
+ * int64), so behaviour does not depend on the h5wasm version or on `Float16Array` (formats.md §6.3).
+ *
+ * Node paths use the `h5wasm/node` build (NODERAWFS: HDF5 reads the real file with random access, nothing is
+ * copied); bytes go through the default ESM build's in-memory FS and are unlinked on close.
+ */
+import { CorruptFileError, UnsupportedFeatureError } from '../errors.ts';
+import type { AttrValue, DatasetData, DatasetInfo, Hdf5File } from './hdf5.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type H5Module = any;
+
+interface Meta {
+  type: number;
+  littleEndian: boolean;
+  size: number;
+  signed: boolean;
+  vlen: boolean;
+  cset?: number;
+  strpad?: number;
+  shape: number[] | null;
+  total_size: number;
+  enum_type?: { members: Record<string, number>; type: number; nmembers: number };
+}
+
+// H5T classes (hdf5_util_helpers.d.ts)
+const T_INTEGER = 0, T_FLOAT = 1, T_STRING = 3, T_OPAQUE = 5, T_ENUM = 8;
+const STR_SPACEPAD = 2;
+
+let esmModule: Promise<H5Module> | null = null;
+let nodeModule: Promise<H5Module> | null = null;
+
+async function prepare(mod: { ready: Promise<unknown>; Module: H5Module }): Promise<H5Module> {
+  await mod.ready;
+  const M = mod.Module;
+  // HDF5 errors become JS exceptions carrying the HDF5 message instead of being printed to stderr.
+  M.activate_throwing_error_handler();
+  return M;
+}
+
+function loadEsm(): Promise<H5Module> {
+  esmModule ??= import('h5wasm').then((m: any) => prepare(m));
+  return esmModule;
+}
+function loadNode(): Promise<H5Module> {
+  nodeModule ??= import('h5wasm/node').then(async (m: any) => {
+    const M = await prepare(m);
+    installDirectRead(M);
+    return M;
+  });
+  return nodeModule;
+}
+
+/**
+ * Direct reads (Node build only). HDF5 copies an unfiltered, unconverted contiguous selection with a single
+ * read straight into the caller's buffer. When that read lands exactly on the buffer we passed, we only
+ * note the file position and let our own `fs.readSync` put the bytes straight into the output typed array:
+ * the data then crosses memory once instead of twice (file → WASM heap → JS), which is what makes reading
+ * as fast as h5py. Any other read (metadata, sieve buffer, chunks, conversion buffers) goes through untouched.
+ */
+interface Redirect { ptr: number; nbytes: number; hits: number; fd: number; position: number }
+let redirect: Redirect | null = null;
+
+function installDirectRead(M: H5Module): void {
+  const FS = M.FS;
+  const orig = FS.read;
+  FS.read = function (stream: any, buffer: unknown, offset: number, length: number, position?: number) {
+    const r = redirect;
+    if (r && offset === r.ptr && length === r.nbytes && typeof position === 'number' && typeof stream?.nfd === 'number') {
+      r.hits++;
+      r.fd = stream.nfd;
+      r.position = position;
+      return length;
+    }
+    return orig.call(this, stream, buffer, offset, length, position);
+  };
+}
+
+let readSyncFn: ((fd: number, buf: Uint8Array, off: number, len: number, pos: number) => number) | null = null;
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+let memCounter = 0;
+
+/**
+ * Open an HDF5 file from a path (Node) or from bytes. The caller has already checked the HDF5 signature,
+ * so a failure to open means the file is damaged (truncated, corrupt) → CorruptFileError.
+ */
+export async function openHdf5(input: string | Uint8Array, label: string): Promise<Hdf5File> {
+  if (typeof input === 'string') {
+    if (!isNode) throw new CorruptFileError('file paths can only be opened under Node; pass the bytes instead', { file: label });
+    const M = await loadNode();
+    const { resolve } = await import('node:path');
+    readSyncFn ??= (await import('node:fs')).readSync;
+    return H5WasmFile.open(M, resolve(input), label, null, true);
+  }
+  const M = await loadEsm();
+  const memPath = `/keras-import-${isNode ? process.pid : 0}-${++memCounter}.h5`;
+  M.FS.writeFile(memPath, input);
+  try {
+    return H5WasmFile.open(M, memPath, label, () => M.FS.unlink(memPath), false);
+  } catch (e) {
+    M.FS.unlink(memPath);
+    throw e;
+  }
+}
+
+/** Above this many bytes a dataset is read in slices along its first axis, so the WASM heap stays small. */
+const SLICE_BYTES = 16 * 1024 * 1024;
+
+let halfTable: Float32Array | null = null;
+function float16Table(): Float32Array {
+  if (halfTable) return halfTable;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1;
+    const e = (h >> 10) & 0x1f;
+    const f = h & 0x3ff;
+    if (e === 0) t[h] = s * f * 2 ** -24;
+    else if (e === 31) t[h] = f ? NaN : s * Infinity;
+    else t[h] = s * (1 + f / 1024) * 2 ** (e - 15);
+  }
+  halfTable = t;
+  return t;
+}
+
+function hdf5Message(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  // HDF5's error stack: the last "#NNN: … in fn(): message" line holds the root cause.
+  const lines = text.split('\n').filter((l) => /#\d+:/.test(l));
+  const last = lines.at(-1);
+  if (last) {
+    const m = /\(\):\s*(.*)$/.exec(last);
+    if (m) return m[1].trim();
+  }
+  return text.split('\n')[0].slice(0, 300);
+}
+
+class H5WasmFile implements Hdf5File {
+  private closed = false;
+  private readonly attrCache = new Map<string, string[]>();
+
+  private constructor(
+    private readonly M: H5Module,
+    private readonly fid: bigint,
+    readonly label: string,
+    private readonly onClose: (() => void) | null,
+    private readonly direct: boolean,
+  ) {}
+
+  static open(M: H5Module, path: string, label: string, onClose: (() => void) | null, direct: boolean): H5WasmFile {
+    let fid: bigint;
+    try {
+      fid = M.open(path, M.H5F_ACC_RDONLY, false, -1, -1);
+    } catch (e) {
+      throw new CorruptFileError(`cannot open as HDF5 (${hdf5Message(e)})`, {
+        file: label,
+        hint: 'the file is truncated or damaged; re-download or re-save it',
+        cause: e,
+      });
+    }
+    if (typeof fid !== 'bigint' || fid < 0n) {
+      throw new CorruptFileError('cannot open as HDF5', { file: label, hint: 'the file is truncated or damaged; re-download or re-save it' });
+    }
+    return new H5WasmFile(M, fid, label, onClose, direct);
+  }
+
+  private fail(what: string, e: unknown): never {
+    if (e instanceof CorruptFileError || e instanceof UnsupportedFeatureError) throw e;
+    throw new CorruptFileError(`HDF5 error while reading ${what}: ${hdf5Message(e)}`, {
+      file: this.label,
+      hint: 'the file is truncated or damaged; re-download or re-save it',
+      cause: e,
+    });
+  }
+
+  kind(path: string): 'group' | 'dataset' | null {
+    let t: number;
+    try {
+      // h5wasm's get_type checks each link with H5LTpath_valid and answers -1 for a missing path.
+      t = this.M.get_type(this.fid, path);
+    } catch (e) {
+      this.fail(path, e);
+    }
+    if (t === this.M.H5O_TYPE_GROUP) return 'group';
+    if (t === this.M.H5O_TYPE_DATASET) return 'dataset';
+    return null;
+  }
+
+  keys(groupPath: string): string[] {
+    try {
+      return [...this.M.get_names(this.fid, groupPath, false)] as string[];
+    } catch (e) {
+      this.fail(groupPath, e);
+    }
+  }
+
+  attrNames(path: string): string[] {
+    const cached = this.attrCache.get(path);
+    if (cached) return cached;
+    try {
+      const names = [...this.M.get_attribute_names(this.fid, path)] as string[];
+      this.attrCache.set(path, names);
+      return names;
+    } catch (e) {
+      this.fail(`attributes of ${path}`, e);
+    }
+  }
+
+  attr(path: string, name: string): AttrValue | undefined {
+    if (!this.attrNames(path).includes(name)) return undefined;
+    const M = this.M;
+    let meta: Meta;
+    try {
+      meta = M.get_attribute_metadata(this.fid, path, name);
+    } catch (e) {
+      this.fail(`attribute ${path}@${name}`, e);
+    }
+    if (!meta.shape) return null; // null dataspace
+    const scalar = meta.shape.length === 0;
+    const n = meta.total_size;
+    const nbytes = meta.size * n;
+    const ptr = M._malloc(Math.max(nbytes, 1));
+    if (!ptr) this.fail(`attribute ${path}@${name}`, new Error(`cannot allocate ${nbytes} bytes`));
+    try {
+      try {
+        M.get_attribute_data(this.fid, path, name, BigInt(ptr));
+      } catch (e) {
+        this.fail(`attribute ${path}@${name}`, e);
+      }
+      const heap: Uint8Array = M.HEAPU8;
+      const bytes = heap.subarray(ptr, ptr + nbytes);
+      let values: (string | number | bigint | boolean)[];
+      if (meta.type === T_STRING) {
+        values = decodeStrings(heap, bytes, meta, n);
+        if (meta.vlen) M.reclaim_vlen_memory(this.fid, path, name, BigInt(ptr));
+      } else if (meta.type === T_INTEGER || meta.type === T_FLOAT) {
+        values = decodeNumbers(bytes, meta.type, meta.size, meta.signed, n);
+      } else if (meta.type === T_ENUM && meta.enum_type) {
+        const nums = decodeNumbers(bytes, T_INTEGER, meta.size, meta.signed, n);
+        values = isBoolEnum(meta) ? nums.map((v) => Number(v) !== 0) : nums;
+      } else {
+        return null; // types Keras never writes as attributes (compound, reference, …)
+      }
+      if (scalar) return values[0] as AttrValue;
+      return values as AttrValue;
+    } finally {
+      M._free(ptr);
+    }
+  }
+
+  stringListAttr(path: string, name: string): string[] | undefined {
+    const names = this.attrNames(path);
+    const toList = (v: AttrValue | undefined, which: string): string[] => {
+      if (v === undefined || v === null) return [];
+      if (typeof v === 'string') return [v];
+      if (Array.isArray(v)) {
+        // Empty lists are stored as float64 arrays of shape (0,) (formats.md §1.5).
+        if (v.length === 0) return [];
+        if (v.every((x) => typeof x === 'string')) return v as string[];
+      }
+      throw new CorruptFileError(`attribute '${which}' of ${path} is not a list of strings`, { file: this.label });
+    };
+    if (names.includes(name)) return toList(this.attr(path, name), name);
+    if (!names.includes(`${name}0`)) return undefined;
+    // Chunked form: name0, name1, … until a missing index (formats.md §1.4).
+    const out: string[] = [];
+    for (let i = 0; names.includes(`${name}${i}`); i++) out.push(...toList(this.attr(path, `${name}${i}`), `${name}${i}`));
+    return out;
+  }
+
+  private meta(path: string): Meta {
+    try {
+      return this.M.get_dataset_metadata(this.fid, path);
+    } catch (e) {
+      this.fail(`dataset ${path}`, e);
+    }
+  }
+
+  private dtypeOf(path: string, meta: Meta): string {
+    switch (meta.type) {
+      case T_FLOAT:
+        return meta.size === 2 ? 'float16' : meta.size === 4 ? 'float32' : meta.size === 8 ? 'float64' : `float${meta.size * 8}`;
+      case T_INTEGER:
+        return `${meta.signed ? 'int' : 'uint'}${meta.size * 8}`;
+      case T_ENUM:
+        return isBoolEnum(meta) ? 'bool' : `enum${meta.size * 8}`;
+      case T_STRING:
+        return 'string';
+      case T_OPAQUE: {
+        // Keras 3 stores bfloat16 variables as 2-byte OPAQUE with a `dtype` attribute (formats.md §4.2).
+        const tag = this.attrNames(path).includes('dtype') ? this.attr(path, 'dtype') : undefined;
+        return tag === 'bfloat16' && meta.size === 2 ? 'bfloat16' : 'opaque';
+      }
+      default:
+        return `hdf5-class-${meta.type}`;
+    }
+  }
+
+  datasetInfo(path: string): DatasetInfo {
+    const meta = this.meta(path);
+    return { dtype: this.dtypeOf(path, meta), shape: meta.shape ? [...meta.shape] : [] };
+  }
+
+  readDataset(path: string): DatasetData {
+    const M = this.M;
+    const meta = this.meta(path);
+    const dtype = this.dtypeOf(path, meta);
+    const shape = meta.shape ? [...meta.shape] : [];
+    const n = meta.shape ? meta.total_size : 0;
+    const isFloat = dtype === 'float16' || dtype === 'float32' || dtype === 'float64' || dtype === 'bfloat16';
+    const isInt = meta.type === T_INTEGER || dtype === 'bool' || (meta.type === T_ENUM && meta.size <= 4);
+    if (!isFloat && !isInt) {
+      throw new UnsupportedFeatureError(`dataset ${path} has dtype ${dtype}, which cannot be a weight`, { file: this.label });
+    }
+    const values = isFloat ? new Float32Array(n) : new Int32Array(n);
+    if (n === 0) return { dtype, shape, values };
+
+    const elem = meta.size;
+    // Direct path: 4-byte little-endian data needs no conversion. (Filtered or converted data is never read
+    // by HDF5 straight into our buffer with its exact length, so the redirect cannot trigger for it.)
+    const direct = this.direct && readSyncFn !== null && elem === 4 && meta.littleEndian && (dtype === 'float32' || dtype === 'int32');
+    // Slice along the first axis when the dataset is large, so the WASM heap never holds a whole big tensor.
+    const rowElems = shape.length > 0 ? n / shape[0] : n;
+    const rowsPerSlice = shape.length > 0 ? Math.max(1, Math.floor(SLICE_BYTES / (rowElems * elem))) : 1;
+    const rows = shape.length > 0 ? shape[0] : 1;
+    const maxBytes = Math.min(rows, rowsPerSlice) * rowElems * elem;
+    const ptr = M._malloc(maxBytes);
+    if (!ptr) this.fail(`dataset ${path}`, new Error(`cannot allocate ${maxBytes} bytes in the WASM heap`));
+    try {
+      for (let r0 = 0; r0 < rows; r0 += rowsPerSlice) {
+        const r1 = Math.min(rows, r0 + rowsPerSlice);
+        const count = (r1 - r0) * rowElems;
+        const r: Redirect | null = direct ? { ptr, nbytes: count * elem, hits: 0, fd: -1, position: 0 } : null;
+        redirect = r;
+        try {
+          if (r0 === 0 && r1 === rows) {
+            M.get_dataset_data(this.fid, path, null, null, null, BigInt(ptr));
+          } else {
+            const cnt = shape.map((s, i) => BigInt(i === 0 ? r1 - r0 : s));
+            const offset = shape.map((_, i) => BigInt(i === 0 ? r0 : 0));
+            const strides = shape.map(() => 1n);
+            M.get_dataset_data(this.fid, path, cnt, offset, strides, BigInt(ptr));
+          }
+        } catch (e) {
+          this.fail(`dataset ${path}`, e);
+        } finally {
+          redirect = null;
+        }
+        if (r && r.hits === 1) {
+          const dst = new Uint8Array(values.buffer, values.byteOffset + r0 * rowElems * elem, r.nbytes);
+          let done = 0;
+          while (done < r.nbytes) {
+            const got = readSyncFn!(r.fd, dst.subarray(done), 0, r.nbytes - done, r.position + done);
+            if (got <= 0) {
+              throw new CorruptFileError(`dataset ${path} ends beyond the end of the file (truncated file)`, {
+                file: this.label,
+                hint: 'the file is truncated; re-download or re-save it',
+              });
+            }
+            done += got;
+          }
+          continue;
+        }
+        // Re-read HEAPU8 after the call: the heap may have grown (new ArrayBuffer).
+        const heap: Uint8Array = M.HEAPU8;
+        const bytes = heap.subarray(ptr, ptr + count * elem);
+        decodeInto(values, r0 * rowElems, bytes, dtype, meta, count, path, this.label);
+      }
+    } finally {
+      M._free(ptr);
+    }
+    return { dtype, shape, values };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.M.close_file(this.fid);
+    } finally {
+      this.onClose?.();
+    }
+  }
+}
+
+function isBoolEnum(meta: Meta): boolean {
+  const names = Object.keys(meta.enum_type?.members ?? {});
+  return names.length === 2 && names.includes('FALSE') && names.includes('TRUE');
+}
+
+function decodeStrings(heap: Uint8Array, bytes: Uint8Array, meta: Meta, n: number): string[] {
+  const dec = new TextDecoder('utf-8');
+  const out: string[] = [];
+  if (meta.vlen) {
+    // Each element is a 4-byte pointer (wasm32) to a NUL-terminated string in the WASM heap.
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < n; i++) {
+      const p = dv.getUint32(i * 4, true);
+      if (p === 0) { out.push(''); continue; }
+      let end = p;
+      while (heap[end] !== 0) end++;
+      out.push(dec.decode(heap.subarray(p, end)));
+    }
+    return out;
+  }
+  const size = meta.size;
+  for (let i = 0; i < n; i++) {
+    const item = bytes.subarray(i * size, (i + 1) * size);
+    let end = item.indexOf(0);
+    if (end < 0) end = item.length;
+    let s = dec.decode(item.subarray(0, end));
+    if (meta.strpad === STR_SPACEPAD) s = s.replace(/ +$/, '');
+    out.push(s);
+  }
+  return out;
+}
+
+function decodeNumbers(bytes: Uint8Array, type: number, size: number, signed: boolean, n: number): (number | bigint)[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: (number | bigint)[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = i * size;
+    if (type === T_FLOAT) {
+      out.push(size === 8 ? dv.getFloat64(o, true) : size === 4 ? dv.getFloat32(o, true) : float16Table()[dv.getUint16(o, true)]);
+    } else if (size === 8) {
+      const v = signed ? dv.getBigInt64(o, true) : dv.getBigUint64(o, true);
+      out.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+    } else if (size === 4) out.push(signed ? dv.getInt32(o, true) : dv.getUint32(o, true));
+    else if (size === 2) out.push(signed ? dv.getInt16(o, true) : dv.getUint16(o, true));
+    else out.push(signed ? dv.getInt8(o) : dv.getUint8(o));
+  }
+  return out;
+}
+
+/** Decode `count` little-endian elements (h5wasm converts big-endian on read) into `out` at `at`. */
+function decodeInto(
+  out: Float32Array | Int32Array, at: number, bytes: Uint8Array, dtype: string, meta: Meta, count: number, path: string, label: string,
+): void {
+  const aligned = bytes.byteOffset % 8 === 0;
+  switch (dtype) {
+    case 'float32':
+      if (aligned) (out as Float32Array).set(new Float32Array(bytes.buffer, bytes.byteOffset, count), at);
+      else (out as Float32Array).set(new Float32Array(bytes.slice().buffer), at);
+      return;
+    case 'float64': {
+      const src = aligned ? new Float64Array(bytes.buffer, bytes.byteOffset, count) : new Float64Array(bytes.slice().buffer);
+      for (let i = 0; i < count; i++) out[at + i] = src[i];
+      return;
+    }
+    case 'float16': {
+      const t = float16Table();
+      const src = aligned ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : new Uint16Array(bytes.slice().buffer);
+      for (let i = 0; i < count; i++) out[at + i] = t[src[i]];
+      return;
+    }
+    case 'bfloat16': {
+      // bfloat16 is the upper half of a float32.
+      const src = aligned ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : new Uint16Array(bytes.slice().buffer);
+      const u32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
+      for (let i = 0; i < count; i++) u32[at + i] = src[i] << 16;
+      return;
+    }
+  }
+  // integers, bools and other enums
+  const size = meta.size;
+  const signed = meta.type === T_ENUM ? true : meta.signed;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < count; i++) {
+    const o = i * size;
+    let v: number;
+    if (size === 1) v = signed ? dv.getInt8(o) : dv.getUint8(o);
+    else if (size === 2) v = signed ? dv.getInt16(o, true) : dv.getUint16(o, true);
+    else if (size === 4) v = signed ? dv.getInt32(o, true) : dv.getUint32(o, true);
+    else {
+      const b = signed ? dv.getBigInt64(o, true) : dv.getBigUint64(o, true);
+      v = Number(b);
+    }
+    if (v > 2147483647 || v < -2147483648) {
+      throw new UnsupportedFeatureError(`dataset ${path} (${dtype}) holds the value ${v}, which does not fit in int32`, { file: label });
+    }
+    out[at + i] = v;
+  }
+}

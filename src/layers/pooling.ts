@@ -1,0 +1,115 @@
+/**
+ * Pooling: Max/AveragePooling1D/2D/3D (stock tfjs; a transpose wrapper for channels_first 1D/3D),
+ * Global{Average,Max}Pooling1D/2D/3D with Keras' `keepdims` (one small layer: a mean/max over the
+ * spatial axes — tfjs' own lack keepdims, 3D and channels_first 1D).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { layers } from '@tensorflow/tfjs-layers';
+import { registerBuilder } from './registry.ts';
+import { baseArgs, Cfg, one } from './common.ts';
+
+type Shape = (number | null)[];
+
+/** Global mean/max over the spatial axes. */
+export class GlobalPooling extends layers.Layer {
+  static className = 'KerasGlobalPooling';
+  readonly mode: 'avg' | 'max';
+  readonly channelsFirst: boolean;
+  readonly keepdims: boolean;
+  constructor(args: { name: string; trainable: boolean; mode: 'avg' | 'max'; channelsFirst: boolean; keepdims: boolean }) {
+    super({ name: args.name, trainable: args.trainable });
+    this.mode = args.mode;
+    this.channelsFirst = args.channelsFirst;
+    this.keepdims = args.keepdims;
+  }
+  private axes(rank: number): number[] {
+    return this.channelsFirst ? Array.from({ length: rank - 2 }, (_, i) => i + 2) : Array.from({ length: rank - 2 }, (_, i) => i + 1);
+  }
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const axes = this.axes(s.length);
+    if (this.keepdims) return s.map((d, i) => (axes.includes(i) ? 1 : d));
+    return s.filter((_, i) => !axes.includes(i));
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = one(inputs);
+      const axes = this.axes(x.rank);
+      return this.mode === 'avg' ? tf.mean(x, axes, this.keepdims) : tf.max(x, axes, this.keepdims);
+    });
+  }
+  override getConfig() {
+    return { ...super.getConfig(), mode: this.mode, channelsFirst: this.channelsFirst, keepdims: this.keepdims };
+  }
+}
+tf.serialization.registerClass(GlobalPooling);
+
+/** Runs a channels-last layer on channels_first data (transposes around it). */
+export class ChannelsFirstAdapter extends layers.Layer {
+  static className = 'KerasChannelsFirstAdapter';
+  constructor(readonly inner: layers.Layer, args: { name: string; trainable: boolean }) {
+    super(args);
+  }
+  private perm(rank: number): number[] {
+    return [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1];
+  }
+  private inv(rank: number): number[] {
+    return [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, i) => i + 1)];
+  }
+  override build(inputShape: Shape | Shape[]): void {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    this.inner.build(this.perm(s.length).map((i) => s[i]) as never);
+    this.built = true;
+  }
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const o = this.inner.computeOutputShape(this.perm(s.length).map((i) => s[i]) as never) as Shape;
+    return this.inv(o.length).map((i) => o[i]);
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    return tf.tidy(() => {
+      const x = one(inputs);
+      const y = this.inner.call(tf.transpose(x, this.perm(x.rank)), kwargs) as tf.Tensor;
+      return tf.transpose(y, this.inv(y.rank));
+    });
+  }
+}
+tf.serialization.registerClass(ChannelsFirstAdapter as never);
+
+const POOL = /^(Max|Average)Pooling([123])D$/;
+registerBuilder({
+  classNames: ['MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D'],
+  create(layer, ctx) {
+    const c = new Cfg(layer, ctx);
+    const [, kind, r] = POOL.exec(layer.className)!;
+    const rank = Number(r);
+    const poolSize = c.ints('pool_size', rank, 2);
+    const strides = c.has('strides') ? c.ints('strides', rank) : poolSize;
+    const padding = c.padding() as 'valid' | 'same';
+    const cf = c.dataFormat() === 'channelsFirst';
+    const base = baseArgs(layer);
+    const max = kind === 'Max';
+    if (rank === 2) {
+      const args = { ...base, poolSize: poolSize as [number, number], strides: strides as [number, number], padding, dataFormat: c.dataFormat() };
+      return max ? layers.maxPooling2d(args) : layers.averagePooling2d(args);
+    }
+    // tfjs' 1D and 3D pooling are channels_last only
+    const mk = (name: string) => {
+      const a = { ...base, name, padding };
+      if (rank === 1) return max ? layers.maxPooling1d({ ...a, poolSize: poolSize[0], strides: strides[0] }) : layers.averagePooling1d({ ...a, poolSize: poolSize[0], strides: strides[0] });
+      const a3 = { ...a, poolSize: poolSize as [number, number, number], strides: strides as [number, number, number], dataFormat: 'channelsLast' as const };
+      return max ? layers.maxPooling3d(a3) : layers.averagePooling3d(a3);
+    };
+    return cf ? new ChannelsFirstAdapter(mk(`${layer.name}__cl`), base) : mk(layer.name);
+  },
+});
+
+const GPOOL = /^Global(Max|Average)Pooling([123])D$/;
+registerBuilder({
+  classNames: ['GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'GlobalMaxPooling3D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalAveragePooling3D'],
+  create(layer, ctx) {
+    const c = new Cfg(layer, ctx);
+    const [, kind] = GPOOL.exec(layer.className)!;
+    return new GlobalPooling({ ...baseArgs(layer), mode: kind === 'Max' ? 'max' : 'avg', channelsFirst: c.dataFormat() === 'channelsFirst', keepdims: c.bool('keepdims', false) });
+  },
+});

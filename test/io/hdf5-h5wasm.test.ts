@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openHdf5 } from '../../src/io/hdf5-h5wasm.ts';
+import { CorruptFileError } from '../../src/errors.ts';
+
+const FIX = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'formats');
+const expected = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8'));
+const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) => {
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `index ${i}: ${a[i]} vs ${b[i]}`);
+};
+
+for (const mode of ['path', 'bytes'] as const) {
+  const open = (name: string) => openHdf5(mode === 'path' ? join(FIX, name) : new Uint8Array(readFileSync(join(FIX, name))), name);
+
+  test(`${mode}: chunked fixed-length NULLPAD names, big-endian, float64, gzip+shuffle, empty list`, async () => {
+    const f = await open('raw_k2_weights.h5');
+    try {
+      assert.deepEqual(f.stringListAttr('/', 'layer_names'), ['dense_1', 'dropout_1', 'dense_2']);
+      assert.equal(f.attr('/', 'layer_names'), undefined);
+      assert.equal(f.attr('/', 'keras_version'), '2.2.4');
+      assert.deepEqual(f.stringListAttr('/dense_1', 'weight_names'), ['dense_1/kernel:0', 'dense_1/bias:0']);
+      assert.deepEqual(f.stringListAttr('/dropout_1', 'weight_names'), []);
+      assert.equal(f.stringListAttr('/dropout_1', 'nothing'), undefined);
+      assert.equal(f.attr('/', 'spacepad'), 'abc');
+      assert.deepEqual(f.attr('/', 'vlen_list'), ['α', 'beta']);
+      const k = f.readDataset('/dense_1/dense_1/kernel:0');
+      assert.equal(k.dtype, 'float32');
+      assert.deepEqual(k.shape, [2, 3]);
+      assert.deepEqual([...k.values], [0, 0.125, 0.25, 0.375, 0.5, 0.625]);
+      const b = f.readDataset('/dense_1/dense_1/bias:0');
+      assert.equal(b.dtype, 'float64');
+      assert.ok(b.values instanceof Float32Array);
+      assert.deepEqual([...b.values], [0.5, -1.25, 3]);
+      const g = f.readDataset('/dense_2/dense_2/kernel:0');
+      close(g.values, expected.raw_k2_weights['dense_2/kernel']);
+      const bools = f.readDataset('/extra/bools');
+      assert.equal(bools.dtype, 'bool');
+      assert.deepEqual([...bools.values], [1, 0, 1]);
+      assert.ok(bools.values instanceof Int32Array);
+      const i64 = f.readDataset('/extra/i64');
+      assert.equal(i64.dtype, 'int64');
+      assert.deepEqual([...i64.values], [1, -2, 3]);
+      assert.deepEqual([...f.readDataset('/extra/u8').values], [255, 0]);
+      assert.equal(f.kind('/dense_1'), 'group');
+      assert.equal(f.kind('/dense_1/dense_1/kernel:0'), 'dataset');
+      assert.equal(f.kind('/nope/deeper'), null);
+      assert.deepEqual(f.keys('/'), ['dense_1', 'dense_2', 'dropout_1', 'extra']);
+    } finally {
+      f.close();
+    }
+  });
+
+  test(`${mode}: libver latest (dense attributes and links), user block, float16`, async () => {
+    const f = await open('raw_latest.h5');
+    try {
+      assert.equal(f.attrNames('/').length, 13);
+      assert.equal(f.attr('/', 'a11'), 11);
+      assert.equal((f.attr('/', 'big') as string).length, 100_000);
+      assert.equal(f.keys('/').length, 20);
+      const h = f.readDataset('/g03/half');
+      assert.equal(h.dtype, 'float16');
+      assert.deepEqual([...h.values].slice(0, 3), [1.5, -2, 65504]);
+      assert.ok(Math.abs(h.values[3] - 0.0001) < 1e-7); // nearest half to 1e-4 is 1.0001659e-4
+    } finally {
+      f.close();
+    }
+  });
+
+  test(`${mode}: Keras 3 weight store with float16 and OPAQUE bfloat16`, async () => {
+    const f = await open('k3_dtypes.weights.h5');
+    try {
+      const exp = expected.k3_dtypes;
+      const h16 = f.readDataset('/layers/dense/vars/0');
+      assert.equal(h16.dtype, 'float16');
+      assert.equal(h16.values.length, 12);
+      assert.ok(Math.abs([...h16.values].reduce((a, b) => a + b, 0) - exp.h16[0].sum) < 1e-5);
+      close(h16.values.slice(0, 3), exp.h16[0].first);
+      const bf = f.readDataset('/layers/dense_1/vars/0');
+      assert.equal(bf.dtype, 'bfloat16');
+      assert.deepEqual(bf.shape, [4, 2]);
+      close(bf.values.slice(0, 3), exp.bf16[0].first);
+      assert.equal(f.datasetInfo('/layers/dense_1/vars/1').dtype, 'bfloat16');
+    } finally {
+      f.close();
+    }
+  });
+}
+
+test('truncated HDF5 → CorruptFileError naming the file', async () => {
+  const bytes = new Uint8Array(readFileSync(join(FIX, 'k3_nested.h5')));
+  await assert.rejects(openHdf5(bytes.subarray(0, 3000), 'cut.h5'), (e: unknown) => e instanceof CorruptFileError && /cut\.h5/.test(e.message));
+});
+
+test('garbage after a valid HDF5 signature → CorruptFileError', async () => {
+  const bytes = new Uint8Array(4096);
+  bytes.set([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+  for (let i = 8; i < bytes.length; i++) bytes[i] = (i * 7919) & 0xff;
+  await assert.rejects(openHdf5(bytes, 'junk.h5'), CorruptFileError);
+});
+
+test('MEMFS copies are removed on close', async () => {
+  const bytes = new Uint8Array(readFileSync(join(FIX, 'raw_keras0.h5')));
+  for (let i = 0; i < 30; i++) {
+    const f = await openHdf5(bytes, 'k0.h5');
+    assert.equal(f.attr('/', 'nb_layers'), 3);
+    f.close();
+  }
+  const h5 = (await import('h5wasm')) as unknown as { FS: { readdir(p: string): string[] } };
+  assert.deepEqual(h5.FS.readdir('/').filter((n: string) => n.startsWith('keras-import')), []);
+});
