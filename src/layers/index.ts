@@ -12,6 +12,8 @@ import './activation.ts';
 import './embedding.ts';
 import './ops.ts';
 import './preprocessing.ts';
+import './recurrent.ts';
+import './wrappers.ts';
 
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';

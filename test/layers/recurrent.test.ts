@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '../../src/layers/recurrent.ts';
+import { WeightMismatchError, UnsupportedFeatureError } from '../../src/errors.ts';
+import { getBuilder } from '../../src/layers/registry.ts';
+import { assertClose, ctxFor, layerSpecFor, loadCases, runEager, runModel, type Case } from './recurrent_fixtures.ts';
+
+await tf.setBackend('cpu');
+const cases = loadCases('recurrent.json');
+
+describe('recurrent layers match Keras 3.15 outputs (eager, with masks and initial states)', () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      tf.tidy(() => assertClose(runEager(c), c.outputs, c.name));
+    });
+  }
+});
+
+describe('recurrent layers inside a tfjs LayersModel (shape inference + predict)', () => {
+  for (const c of cases.filter((k) => !k.mask && k.inputs.length === 1)) {
+    it(c.name, () => {
+      tf.tidy(() => assertClose(runModel(c), c.outputs, c.name));
+    });
+  }
+});
+
+describe('recurrent weight and config errors', () => {
+  const base = cases.find((c) => c.name === 'LSTM')!;
+  it('rejects a kernel with the wrong number of units', () => {
+    const bad: Case = { ...base, weights: [base.weights[0], base.weights[1], { shape: [8], values: new Array(8).fill(0) }] };
+    assert.throws(() => runEager(bad), WeightMismatchError);
+  });
+  it('rejects too few weight tensors', () => {
+    assert.throws(() => runEager({ ...base, weights: base.weights.slice(0, 1) }), WeightMismatchError);
+  });
+  it('rejects a GRU reset_after=False bias of shape (2, 3u)', () => {
+    const gru = cases.find((c) => c.name === 'GRU')!; // reset_after=True weights
+    assert.throws(() => runEager({ ...gru, config: { ...gru.config, reset_after: false } }), WeightMismatchError);
+  });
+  it('names an unsupported activation', () => {
+    const spec = layerSpecFor({ ...base, config: { ...base.config, activation: 'my_custom_act' } });
+    assert.throws(() => getBuilder('LSTM')!.create(spec, ctxFor(base)), (e: unknown) => e instanceof UnsupportedFeatureError && /my_custom_act/.test((e as Error).message));
+  });
+  it('does not leak tensors per call (masked, return_state)', () => {
+    const c = cases.find((k) => k.name.startsWith('LSTM_masked_return_sequences'))!;
+    const spec = layerSpecFor(c);
+    const layer = getBuilder('LSTM')!.create(spec, ctxFor(c));
+    const x = tf.tensor(c.inputs[0].values, c.inputs[0].shape);
+    const mask = tf.tensor((c.mask as { values: number[] }).values, (c.mask as { shape: number[] }).shape, 'bool');
+    layer.apply(x, { mask }); // builds the layer (weights are created once)
+    const before = tf.memory().numTensors;
+    const outs = layer.apply(x, { mask }) as tf.Tensor[];
+    assert.equal(outs.length, 3);
+    assert.equal(tf.memory().numTensors - before, 3, 'only the three outputs survive a call');
+  });
+});
