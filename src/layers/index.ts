@@ -19,3 +19,4 @@ export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';
 export { registerCustomLayer, registerLambdaLayer, unregisterCustomLayer, unregisterLambdaLayer } from './custom.ts';
 export type { CustomLayerFactory, CustomLayerOptions, LambdaFn, LambdaOptions } from './custom.ts';
+export { registerActivation, unregisterActivation } from './common.ts';
