@@ -17,12 +17,12 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DATA = resolve(HERE, '..', '.bench-data');
-const FILE = join(DATA, 'legacy-200mb-v2.h5');
+const FILE = join(DATA, 'legacy-200mb-v3.h5');
 const LAYERS = 46;
-const ROWS = 1024;
+const ROWS = 1000; // = COLS: a consistent Dense chain (the reader checks shapes against the config)
 const COLS = 1000;
 const FIRST_ROWS = 6000; // one 24 MB kernel: large tensors are read in 16 MB slices
-// (6000 + 45×1024)×1000 + 46×1000 float32 ≈ 208 MB
+// (6000 + 45×1000)×1000 + 46×1000 float32 ≈ 204 MB
 const RUNS = 5;
 
 function findPython(): string | null {
@@ -43,7 +43,7 @@ for i in range(n):
     cfg = {"name": f"dense_{i}", "units": cols, "activation": "linear", "use_bias": True}
     if i == 0: cfg["batch_input_shape"] = [None, first_rows]
     layers.append({"class_name": "Dense", "config": cfg})
-# A Sequential of Dense layers rows->cols: each kernel (rows, cols); chaining shapes does not matter for reading.
+# A Sequential of Dense layers: first kernel (first_rows, cols), then (cols, cols).
 model_config = {"class_name": "Sequential", "config": {"name": "bench", "layers": layers}}
 with h5py.File(path, "w") as f:
     f.attrs["keras_version"] = b"2.4.0"
