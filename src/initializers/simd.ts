@@ -128,8 +128,8 @@ function prevBelow(top: number): number {
 }
 
 // ---------------------------------------------------------------- WebAssembly SIMD assembler
-const leb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
-const sleb = (n: number): number[] => {
+export const leb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
+export const sleb = (n: number): number[] => {
   const o: number[] = [];
   for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && (b & 0x40))) { o.push(b); return o; } o.push(b | 0x80); }
 };
@@ -142,7 +142,7 @@ const OP = {
   f32sqrt: 0xe3, f32add: 0xe4, f32sub: 0xe5, f32mul: 0xe6, f32min: 0xe8, f32neg: 0xe1, cvt: 0xfa,
 };
 
-class Body {
+export class Body {
   code: number[] = [];
   get(i: number) { this.code.push(0x20, ...leb(i)); return this; }
   set(i: number) { this.code.push(0x21, ...leb(i)); return this; }
