@@ -12,6 +12,7 @@ import './activation.ts';
 import './embedding.ts';
 import './recurrent.ts';
 import './wrappers.ts';
+import './attention.ts';
 
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';
