@@ -49,7 +49,7 @@ function str(h5: Hdf5File, path: string, name: string): string | null {
 /**
  * Read weights in Keras order: `layer_names` gives the groups, each group's `weight_names` the datasets.
  * HDF5 iteration order (alphabetical) is never used.
- * `skipWeights` lists group names whose tensors are not needed (only their names are read).
+ * With `readValues: false` only names, shapes and dtypes are read (values empty).
  */
 export function readLegacyH5(h5: Hdf5File, opts: { readValues?: boolean } = {}): LegacyH5Contents {
   const kind = legacyKind(h5);
@@ -98,16 +98,26 @@ function joinPath(...parts: string[]): string {
 
 function readGroup(h5: Hdf5File, wroot: string, name: string, readValues: boolean): WeightGroup {
   const gpath = joinPath(wroot, name);
-  if (h5.kind(gpath) !== 'group') {
-    throw new CorruptFileError(`layer_names lists '${name}' but the file has no group for it`, { file: h5.label, layer: name });
+  // Existence is checked only when a read fails: path lookups cost as much as small reads.
+  let names: string[];
+  try {
+    names = h5.stringListAttr(gpath, 'weight_names') ?? [];
+  } catch (e) {
+    if (h5.kind(gpath) !== 'group') {
+      throw new CorruptFileError(`layer_names lists '${name}' but the file has no group for it`, { file: h5.label, layer: name });
+    }
+    throw e;
   }
-  const names = h5.stringListAttr(gpath, 'weight_names') ?? [];
   const weights = names.map((wname) => {
     const dpath = joinPath(gpath, wname);
-    if (h5.kind(dpath) !== 'dataset') {
-      throw new WeightMismatchError(`weight '${wname}' listed in weight_names has no dataset at ${dpath}`, { file: h5.label, layer: name });
+    try {
+      return readWeight(h5, dpath, wname, readValues);
+    } catch (e) {
+      if (h5.kind(dpath) !== 'dataset') {
+        throw new WeightMismatchError(`weight '${wname}' listed in weight_names has no dataset at ${dpath}`, { file: h5.label, layer: name });
+      }
+      throw e;
     }
-    return readWeight(h5, dpath, wname, readValues);
   });
   return { name, weights };
 }

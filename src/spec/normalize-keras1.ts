@@ -97,7 +97,8 @@ export function convertKeras1Layer(className: string, cfg: Cfg): string {
   move(cfg, 'U_regularizer', 'recurrent_regularizer');
   move(cfg, 'U_constraint', 'recurrent_constraint');
   move(cfg, 'bias', 'use_bias');
-  move(cfg, 'input_dtype', 'dtype');
+  // Keras 1 `input_dtype` is the dtype of the model input (Embedding: int32), not of the layer's weights
+  move(cfg, 'input_dtype', cls === 'InputLayer' ? 'dtype' : 'keras1_input_dtype');
 
   if (cls === 'Embedding') {
     move(cfg, 'init', 'embeddings_initializer');
@@ -200,7 +201,7 @@ export function convertKeras1Layer(className: string, cfg: Cfg): string {
     const dim = cfg.input_dim;
     const len = cfg.input_length;
     delete cfg.input_dim;
-    const seq = RNN.has(cls) || CONV1D.has(cls) || 'input_length' in cfg;
+    const seq = RNN.has(cls) || CONV1D.has(cls) || cls === 'TimeDistributedDense';
     if (seq) delete cfg.input_length;
     if (typeof dim === 'number' && !Array.isArray(cfg.batch_input_shape)) {
       cfg.batch_input_shape = seq ? [null, len ?? null, dim] : [null, dim];

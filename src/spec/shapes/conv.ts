@@ -117,14 +117,17 @@ function locallyConnectedWeights(nd: number) {
     if (!g || !sp || !allKnown(sp) || !known(g.inCh, f)) return undefined;
     const out = sp, inCh = n(g.inCh);
     // tf.keras implementation=2 stores a dense masked kernel (input dims × output dims).
-    const impl2 = num(cfg, 'implementation', 1) === 2;
+    const impl = num(cfg, 'implementation', 1);
+    if (impl === 3) return undefined; // sparse kernel: one value per connection, count depends on padding edges
+    const impl2 = impl === 2;
     const inSp = g.spatial;
     if (impl2 && !allKnown(inSp)) return undefined;
     const kernel = !impl2 ? [prod(out), prod(g.k) * inCh, f]
       : g.df === 'channels_first' && nd === 2 ? [inCh, ...(inSp as number[]), f, ...out] : [...(inSp as number[]), inCh, ...out, f];
     const ws = [w(ctx.kerasMajor === 1 ? 'W' : 'kernel', kernel, 'kernel_initializer')];
     if (bool(cfg, 'use_bias', true)) {
-      const b = nd === 1 ? [out[0], f] : g.df === 'channels_first' && ctx.kerasMajor !== 1 ? [f, ...out] : [...out, f];
+      // (out…, filters) whatever the data_format (tf.keras and Keras 2 local.py).
+      const b = [...out, f];
       ws.push(w(ctx.kerasMajor === 1 ? 'b' : 'bias', b, 'bias_initializer'));
     }
     return ws;

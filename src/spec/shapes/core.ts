@@ -81,9 +81,19 @@ export const coreRules: Registry = {
   AlphaDropout: shapePreserving,
   ActivityRegularization: shapePreserving,
   Identity: shapePreserving,
-  // Lambda: no weights of its own, but its output cannot be known without running Python.
-  Lambda: { output: () => undefined, weights: () => [] },
+  // Lambda: no weights of its own; its output is known only when the file declares it as a plain shape
+  // (`output_shape` without the batch dim; Keras 1/2 'raw' type). A function-valued output_shape is Python code.
+  Lambda: { output: (l, ins, ctx) => lambdaOutput(cfgOf(l), ins, ctx.kerasMajor), weights: () => [] },
 };
+
+function lambdaOutput(cfg: Cfg, inputs: Shape[], major: number): Shape[] | undefined {
+  const os = unwrapTuple(cfg.output_shape);
+  if (!Array.isArray(os) || !os.every((d) => d === null || (typeof d === 'number' && d >= 0))) return undefined;
+  if (cfg.output_shape_type !== undefined && cfg.output_shape_type !== 'raw') return undefined;
+  // Keras 1/2 take the batch dim from the (first) input; Keras 3 always prepends None.
+  const batch = major === 3 ? null : inputs[0]?.[0] ?? null;
+  return [[batch, ...(os as Shape)]];
+}
 
 /** Port of keras EinsumDense's _analyze_einsum_string: kernel, bias and full output shape. */
 export function einsum(cfg: Cfg, input: Shape | undefined): { kernel: Shape; bias: Shape | null; output: Shape } | undefined {
