@@ -85,22 +85,47 @@ function mhaRoles(node: NodeSpec): Array<[Role, TensorRef]> {
   return out;
 }
 
-function rolesEqual(a: Role[], b: Role[]): boolean {
-  return a.length === b.length && a.every((r, i) => r === b[i]);
+/** The roles each input plays; one tensor can play several (self-attention: query and value). */
+export type InputRoles = Role[][];
+
+function roleIndex(roles: InputRoles, r: Role): number {
+  return roles.findIndex((rs) => rs.includes(r));
+}
+
+/**
+ * Groups (role, tensor) pairs by tensor, in first-use order. Passing a tensor once matters: tfjs'
+ * executor frees a tensor after as many uses as it has *distinct* consumers, so a layer taking the
+ * same tensor twice would free it while later layers still need it.
+ */
+function groupRoles(pairs: Array<[Role, TensorRef]>): { roles: InputRoles; refs: TensorRef[] } {
+  const roles: InputRoles = [];
+  const refs: TensorRef[] = [];
+  for (const [role, ref] of pairs) {
+    const i = refs.findIndex((r) => r.layer === ref.layer && r.node === ref.node && r.tensor === ref.tensor);
+    if (i >= 0) roles[i].push(role);
+    else { refs.push(ref); roles.push([role]); }
+  }
+  return { roles, refs };
+}
+
+function rolesEqual(a: InputRoles, b: InputRoles): boolean {
+  return a.length === b.length && a.every((rs, i) => rs.length === b[i].length && rs.every((r, j) => r === b[i][j]));
 }
 
 /** Picks the tensors by role from the layer's input list; Keras masks (kwargs.mask) fill the mask roles not given explicitly. */
-function byRole(roles: Role[], list: Tensor[], kwargs: Kwargs): Partial<Record<Role, Tensor>> {
+function byRole(roles: InputRoles, list: Tensor[], kwargs: Kwargs): Partial<Record<Role, Tensor>> {
   const got: Partial<Record<Role, Tensor>> = {};
-  roles.forEach((r, i) => { if (list[i]) got[r] = list[i]; });
+  roles.forEach((rs, i) => { if (list[i]) for (const r of rs) got[r] = list[i]; });
   const m = kwargs?.mask as Tensor | (Tensor | null)[] | null | undefined;
   if (m != null) {
     const masks = Array.isArray(m) ? m : [m];
     // Masks arrive per input in input order (tfjs passes the first input's mask only).
-    roles.forEach((r, i) => {
-      if (MASK_ROLES.has(r)) return;
-      const key = `${r}_mask` as Role;
-      if (got[key] === undefined && masks[i] != null) got[key] = masks[i]!;
+    roles.forEach((rs, i) => {
+      for (const r of rs) {
+        if (MASK_ROLES.has(r)) continue;
+        const key = `${r}_mask` as Role;
+        if (got[key] === undefined && masks[i] != null) got[key] = masks[i]!;
+      }
     });
   }
   // Self-attention passes the same tensor as query and value: it has the same Keras mask.
@@ -131,7 +156,7 @@ export interface DotAttentionArgs {
   useScale: boolean;
   causal: boolean;
   returnScores: boolean;
-  roles: Role[];
+  roles: InputRoles;
 }
 
 export class KerasDotAttention extends layers.Layer {
@@ -147,8 +172,13 @@ export class KerasDotAttention extends layers.Layer {
   }
 
   private shapes(inputShape: Shape | Shape[]): Shape[] {
-    if (!Array.isArray(inputShape[0])) throw new InvalidConfigError('Attention needs a list of inputs [query, value(, key)]', { layer: this.name });
-    return inputShape as Shape[];
+    const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as Shape[];
+    const qi = roleIndex(this.args.roles, 'query');
+    const vi = roleIndex(this.args.roles, 'value');
+    if (qi < 0 || vi < 0 || qi >= shapes.length || vi >= shapes.length) {
+      throw new InvalidConfigError('Attention needs a list of inputs [query, value(, key)]', { layer: this.name });
+    }
+    return shapes;
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -167,15 +197,15 @@ export class KerasDotAttention extends layers.Layer {
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     const shapes = this.shapes(inputShape);
-    const q = shapes[this.args.roles.indexOf('query')];
-    const v = shapes[this.args.roles.indexOf('value')];
+    const q = shapes[roleIndex(this.args.roles, 'query')];
+    const v = shapes[roleIndex(this.args.roles, 'value')];
     const out: Shape = [...q.slice(0, -1), v[v.length - 1]];
     if (!this.args.returnScores) return out;
     return [out, [q[0], q[1], v[1]]];
   }
 
   override computeMask(_inputs: Tensor | Tensor[], mask?: Tensor | Tensor[]): Tensor | Tensor[] {
-    const qi = this.args.roles.indexOf('query_mask');
+    const qi = roleIndex(this.args.roles, 'query_mask');
     const list = mask == null ? [] : Array.isArray(mask) ? mask : [mask];
     const m = (qi >= 0 ? null : list[0]) ?? null;
     return (this.args.returnScores ? [m, null] : m) as Tensor;
@@ -239,7 +269,7 @@ export interface MhaArgs {
   slidingWindow: number | null;
   causal: boolean;
   returnScores: boolean;
-  roles: Role[];
+  roles: InputRoles;
 }
 
 interface Dense3 { kernel: LayerVar; bias: LayerVar | null }
@@ -257,7 +287,7 @@ export class KerasMultiHeadAttention extends layers.Layer {
 
   private shapeOf(inputShape: Shape | Shape[], role: Role): Shape | null {
     const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as Shape[];
-    const i = this.args.roles.indexOf(role);
+    const i = roleIndex(this.args.roles, role);
     return i >= 0 && i < shapes.length ? shapes[i] : null;
   }
 
@@ -308,8 +338,8 @@ export class KerasMultiHeadAttention extends layers.Layer {
   override computeMask(inputs: Tensor | Tensor[], mask?: Tensor | Tensor[]): Tensor | Tensor[] {
     // Keras sets the query's mask on the output.
     const list = mask == null ? [] : Array.isArray(mask) ? mask : [mask];
-    const qi = this.args.roles.indexOf('query');
-    const explicit = this.args.roles.indexOf('query_mask');
+    const qi = roleIndex(this.args.roles, 'query');
+    const explicit = roleIndex(this.args.roles, 'query_mask');
     const ins = Array.isArray(inputs) ? inputs : [inputs];
     const m = explicit >= 0 ? ins[explicit] ?? null : list[qi] ?? null;
     return (this.args.returnScores ? [m, null] : m) as Tensor;
@@ -417,11 +447,13 @@ function positiveInt(layer: LayerSpec, ctx: BuildContext, key: string, value: un
   return value;
 }
 
-function rolesFor(layer: LayerSpec, pick: (n: NodeSpec) => Array<[Role, TensorRef]>, fallback: Role[]): Role[] {
+const DEFAULT_ROLES: InputRoles = [['query'], ['value'], ['key']];
+
+function rolesFor(layer: LayerSpec, pick: (n: NodeSpec) => Array<[Role, TensorRef]>): InputRoles {
   const node = layer.inboundNodes[0];
-  if (!node || !node.args.length && !Object.keys(node.kwargs).length) return fallback;
-  const roles = pick(node).map(([r]) => r);
-  return roles.length ? roles : fallback;
+  if (!node) return DEFAULT_ROLES;
+  const { roles } = groupRoles(pick(node));
+  return roles.length ? roles : DEFAULT_ROLES;
 }
 
 function createDotAttention(layer: LayerSpec, ctx: BuildContext): KerasDotAttention {
@@ -441,7 +473,7 @@ function createDotAttention(layer: LayerSpec, ctx: BuildContext): KerasDotAttent
     // tf.keras 2.x stored causality in the config (`causal`); Keras 3 passes it at call time.
     causal: cfg.causal === true || flags.causal,
     returnScores: flags.returnScores,
-    roles: rolesFor(layer, dotAttentionRoles, ['query', 'value', 'key']),
+    roles: rolesFor(layer, dotAttentionRoles),
   });
 }
 
@@ -478,7 +510,7 @@ function createMha(layer: LayerSpec, ctx: BuildContext): KerasMultiHeadAttention
     slidingWindow: typeof sw === 'number' ? sw : null,
     causal: flags.causal,
     returnScores: flags.returnScores,
-    roles: rolesFor(layer, mhaRoles, ['query', 'value', 'key']),
+    roles: rolesFor(layer, mhaRoles),
   });
 }
 
@@ -507,13 +539,13 @@ type CallNodeFn = (l: LayerSpec, b: layers.Layer, n: NodeSpec, look: (r: TensorR
 /** Feeds a recorded call's tensors in the layer's role order (the runtime calls this for every node). */
 function callNodeWith(pick: (n: NodeSpec) => Array<[Role, TensorRef]>): CallNodeFn {
   return (l, b, n, look, c) => {
-    const pairs = pick(n);
-    const roles = (b as unknown as { args: { roles: Role[] } }).args.roles;
-    if (!rolesEqual(pairs.map(([r]) => r), roles)) {
+    const { roles, refs } = groupRoles(pick(n));
+    const want = (b as unknown as { args: { roles: InputRoles } }).args.roles;
+    if (!rolesEqual(roles, want)) {
       throw new UnsupportedFeatureError('a shared attention layer is called with different arguments', { file: c.source, layer: l.name });
     }
-    const ins = pairs.map(([, ref]) => look(ref)!);
-    return b.apply(ins) as SymbolicTensor | SymbolicTensor[];
+    const ins = refs.map((ref) => look(ref)!);
+    return b.apply(ins.length === 1 ? ins[0] : ins) as SymbolicTensor | SymbolicTensor[];
   };
 }
 

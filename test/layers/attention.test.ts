@@ -1,23 +1,27 @@
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/layers/index.ts';
 import { InvalidConfigError, WeightMismatchError } from '../../src/errors.ts';
 import { getBuilder } from '../../src/layers/registry.ts';
+import { useBackend } from '../../src/runtime/backend.ts';
 import { assertClose, ctxFor, layerSpecFor, loadCases, runEager, runModel } from './recurrent_fixtures.ts';
 
-await tf.setBackend('cpu');
 const cases = loadCases('attention.json');
 
-describe('Attention / AdditiveAttention / MultiHeadAttention match Keras 3.15 outputs (eager, with masks)', () => {
-  for (const c of cases) {
-    it(c.name, () => {
-      tf.tidy(() => assertClose(runEager(c), c.outputs, c.name));
-    });
-  }
-});
+for (const backend of ['cpu', 'wasm']) {
+  describe(`Attention / AdditiveAttention / MultiHeadAttention match Keras 3.15 outputs (eager, with masks) on ${backend}`, () => {
+    before(async () => { await useBackend(backend); });
+    for (const c of cases) {
+      it(c.name, () => {
+        tf.tidy(() => assertClose(runEager(c), c.outputs, c.name));
+      });
+    }
+  });
+}
 
-describe('attention layers inside a tfjs LayersModel', () => {
+describe('(cpu) attention layers inside a tfjs LayersModel', () => {
+  before(async () => { await useBackend('cpu'); });
   for (const c of cases.filter((k) => !k.mask && !k.roles)) {
     it(c.name, () => {
       tf.tidy(() => assertClose(runModel(c), c.outputs, c.name));
@@ -26,6 +30,7 @@ describe('attention layers inside a tfjs LayersModel', () => {
 });
 
 describe('attention errors', () => {
+  before(async () => { await useBackend('cpu'); });
   const mha = cases.find((k) => k.name === 'MHA_cross')!;
   it('weight of the wrong shape', () => {
     const w = mha.weights.map((x, i) => (i === 0 ? { shape: [1, 2, 3], values: [1, 2, 3, 4, 5, 6] } : x));
