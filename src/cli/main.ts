@@ -17,6 +17,8 @@ program
 const commandModules: Array<() => Promise<{ register(p: Command): void }>> = [
   () => import('./summary.ts'),
   () => import('./sample.ts'),
+  () => import('./init.ts'),
+  () => import('./predict.ts'),
 ];
 
 export async function main(argv: string[]): Promise<number> {
