@@ -97,7 +97,7 @@ class WasmEngine implements BlockEngine {
 }
 
 /** apply(cPtr, ncols, ldBytes, vPtr, tauPtr, loBytes, endBytes, kb, reverse): f64x2, two accumulators. */
-function buildQrModule(): Uint8Array<ArrayBuffer> {
+export function buildQrModule(): Uint8Array<ArrayBuffer> {
   const B = new Body();
   const C0 = 0, NC = 1, LD = 2, V0 = 3, TAU = 4, LO = 5, END = 6, KB = 7, REV = 8;
   const COL = 9, C = 10, II = 11, I = 12, V = 13, R = 14, VR = 15, CR = 16; // i32 locals
@@ -184,6 +184,9 @@ export function householderQ(a: Float64Array, m: number, n: number): Float64Arra
   const ld = Math.ceil(m / 4) * 4; // padded rows are zero and stay zero
   const eng = engine();
   const A = 0, V = ld * n, TAU = 2 * ld * n;
+  if ((TAU + n) * 8 > 2 ** 31) {
+    throw new RangeError(`Orthogonal initializer: a ${m}×${n} factorization needs ${(((TAU + n) * 8) / 2 ** 30).toFixed(1)} GiB of working memory`);
+  }
   eng.reserve(TAU + n);
   let x = eng.mem;
   x.fill(0, 0, TAU + n);

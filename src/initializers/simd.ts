@@ -172,7 +172,8 @@ function emitEstrin(B: Body, c: number[], x: number, t2: number, t4: number, t8:
  * fill(ptr, nsteps, a, b, top, kind): state words at bytes 0..127; params 0..5; locals: 6..13 = two generator states (s0..s3 ×2),
  * 14..15 raw outputs, 16 tmp, 17 end, 18..20 = splats of a, b, top.
  */
-function buildModule(): Uint8Array<ArrayBuffer> {
+/** The fill module's bytes. Browsers compile modules synchronously only below 4 KiB: keep it under. */
+export function buildModule(): Uint8Array<ArrayBuffer> {
   const B = new Body();
   const P = { ptr: 0, n: 1, a: 2, b: 3, top: 4, kind: 5 };
   const S = [[6, 7, 8, 9], [10, 11, 12, 13]];
