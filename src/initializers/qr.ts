@@ -24,7 +24,8 @@ const NB = 16;
 export function randomOrthogonal(rows: number, cols: number, rng: RandomSource): Float64Array {
   const m = Math.max(rows, cols);
   const n = Math.min(rows, cols);
-  const a = new Float64Array(m * n); // column-major m×n
+  // column-major m×n; the vector engine's float32 normals (rotation invariance is all Haar needs)
+  const a = new Float32Array(m * n);
   rng.fillNormal(a, 0, 1);
   const q = householderQ(a, m, n);
   // q is column-major m×n: element (i, j) at q[i + j*m]
@@ -199,7 +200,7 @@ function engine(): BlockEngine {
  * Reduced QR of the column-major m×n matrix `a` (m ≥ n). Returns the column-major m×n Q with the
  * sign correction applied, i.e. the Q of the unique QR whose R has a positive diagonal.
  */
-export function householderQ(a: Float64Array, m: number, n: number): Float64Array {
+export function householderQ(a: Float64Array | Float32Array, m: number, n: number): Float64Array {
   const ld = Math.ceil(m / 4) * 4; // padded rows are zero and stay zero
   const eng = engine();
   const A = 0, V = ld * n, TAU = 2 * ld * n;
@@ -228,14 +229,10 @@ export function householderQ(a: Float64Array, m: number, n: number): Float64Arra
       sign[k] = beta >= 0 ? 1 : -1; // R[k,k] = beta
       const scale = 1 / (alpha - beta);
       for (let i = k + 1; i < m; i++) x[vcol + i] = x[col + i] * scale;
-      // apply H_k to the rest of the panel
-      for (let j = k + 1; j < k0 + kb; j++) {
-        const cj = A + j * ld;
-        let w = x[cj + k];
-        for (let i = k + 1; i < m; i++) w += x[vcol + i] * x[cj + i];
-        w *= tau;
-        x[cj + k] -= w;
-        for (let i = k + 1; i < m; i++) x[cj + i] -= w * x[vcol + i];
+      // apply H_k to the rest of the panel (a block of one reflector)
+      if (k + 1 < k0 + kb) {
+        eng.applyBlock(A + (k + 1) * ld, k0 + kb - k - 1, ld, vcol, TAU + k, k - (k % 4), 1, false);
+        x = eng.mem;
       }
     }
     if (k0 + kb < n) {
