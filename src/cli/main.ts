@@ -18,6 +18,7 @@ const commandModules: Array<() => Promise<{ register(p: Command): void }>> = [
   () => import('./summary.ts'),
   () => import('./sample.ts'),
   () => import('./init.ts'),
+  () => import('./predict.ts'),
 ];
 
 export async function main(argv: string[]): Promise<number> {

@@ -195,6 +195,20 @@ const SAME: Record<string, string> = {
   softsign: 'softsign', elu: 'elu', selu: 'selu', swish: 'swish', gelu: 'gelu', mish: 'mish', log_softmax: 'logSoftmax',
 };
 
+const userActivations = new Map<string, (x: tf.Tensor) => tf.Tensor>();
+
+/**
+ * Supply a custom activation function referenced by name in configs (e.g. hls4ml's `binary_tanh`,
+ * a Keras 3 registered function "my_pkg>swish2"). Replaces a built-in of the same name.
+ */
+export function registerActivation(name: string, fn: (x: tf.Tensor) => tf.Tensor): void {
+  userActivations.set(name, fn);
+}
+
+export function unregisterActivation(name: string): void {
+  userActivations.delete(name);
+}
+
 /** The name of a Keras activation as found in a config (string, K3 function object or legacy dict). */
 export function activationName(v: unknown): string | null {
   if (v === undefined || v === null) return null;
@@ -218,13 +232,15 @@ export function tfActivation(v: unknown, ctx: BuildContext, layerName: string): 
     throw new InvalidConfigError(`activation ${JSON.stringify(v)} is not a Keras activation`, { file: ctx.source, layer: layerName });
   }
   const name = raw.replace(/^keras\.activations\./, '');
+  const user = userActivations.get(raw) ?? userActivations.get(name);
+  if (user) return makeActivation(`user_${name}`, user);
   if (name === 'hard_sigmoid') return ctx.kerasMajor >= 3 ? custom.hard_sigmoid_k3() : 'hardSigmoid';
   if (name === 'hard_swish') return custom.hard_silu();
   if (SAME[name]) return SAME[name];
   if (custom[name]) return custom[name]();
   throw new UnsupportedFeatureError(`activation '${name}' is not supported`, {
     file: ctx.source, layer: layerName,
-    hint: `supported: ${[...Object.keys(SAME), 'hard_sigmoid', 'hard_swish', ...Object.keys(custom).filter((k) => k !== 'hard_sigmoid_k3')].join(', ')}; or register the layer with registerCustomLayer()`,
+    hint: `register it with registerActivation('${name}', (x) => …); built in: ${[...Object.keys(SAME), 'hard_sigmoid', 'hard_swish', ...Object.keys(custom).filter((k) => k !== 'hard_sigmoid_k3')].join(', ')}`,
   });
 }
 

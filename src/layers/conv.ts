@@ -197,10 +197,8 @@ registerBuilder({
     const c = new Cfg(layer, ctx);
     const custom = customConvFor(layer, ctx, 'transpose', 3);
     if (custom) return custom;
-    const args = convCommon(c, 3) as Record<string, unknown>;
-    if ((args.dilationRate as number[]).some((d) => d !== 1)) throw c.unsupported('dilation_rate other than 1 in Conv3DTranspose');
-    delete args.dilationRate;
-    return layers.conv3dTranspose({ ...args, padding: c.padding() } as never);
+    // no output_padding: still our layer, whose 3D path avoids the wasm backprop kernel
+    return new KerasConvTranspose(customArgs(c, 3, c.int('filters')), [null, null, null]);
   },
   convertWeights: convertConvWeights('transpose'),
 });
@@ -457,11 +455,54 @@ export class KerasConvTranspose extends CustomConv {
       return tf.squeeze(y, [2]);
     }
     if (rank === 2) return tf.conv2dTranspose(x as tf.Tensor4D, k as tf.Tensor4D, [x.shape[0], out[0], out[1], this.a.filters], this.a.strides as [number, number], pad);
-    k = this.vars.kernel.read();
-    return tf.conv3dTranspose(x as tf.Tensor5D, k as tf.Tensor5D, [x.shape[0], out[0], out[1], out[2], this.a.filters], this.a.strides as [number, number, number], pad);
+    // 3D: the wasm backend's Conv3DBackpropInput gives wrong results, so run the transposed
+    // convolution as a plain convolution of the zero-dilated, padded input with the flipped kernel.
+    return transposeAsConv(x, k, this.a.strides, out, this.a.kernelSize, this.a.padding);
   }
 }
 tf.serialization.registerClass(KerasConvTranspose as never);
+
+/**
+ * Transposed convolution (channels-last, kernel (k…, out, in)) as a direct convolution:
+ * out[o] = Σ_j xd[o + pb − j]·w[j] with xd the input dilated by the stride; i.e. a correlation of
+ * xd padded by (k−1−pb) on the left with the spatially flipped kernel. pb follows TF's rule for the
+ * forward convolution that maps the output size back to the input size.
+ */
+function transposeAsConv(x: tf.Tensor, k: tf.Tensor, strides: number[], out: number[], ks: number[], padding: string): tf.Tensor {
+  const r = strides.length;
+  let xd = x;
+  for (let i = 0; i < r; i++) {
+    const s = strides[i];
+    const n = xd.shape[i + 1];
+    if (s > 1) {
+      const e = tf.expandDims(xd, i + 2);
+      const padded = tf.pad(e, e.shape.map((_, a) => (a === i + 2 ? [0, s - 1] : [0, 0])) as [number, number][]);
+      const sh = [...xd.shape];
+      sh[i + 1] = n * s;
+      xd = tf.slice(tf.reshape(padded, sh), 0, sh.map((d, a) => (a === i + 1 ? (n - 1) * s + 1 : d)));
+    }
+  }
+  const pads: [number, number][] = xd.shape.map(() => [0, 0]);
+  const crop: { begin: number[]; size: number[] } = { begin: xd.shape.map(() => 0), size: xd.shape.map(() => -1) };
+  for (let i = 0; i < r; i++) {
+    const n = x.shape[i + 1];
+    const total = padding === 'same' ? Math.max((n - 1) * strides[i] + ks[i] - out[i], 0) : 0;
+    const pb = Math.floor(total / 2);
+    const left = ks[i] - 1 - pb;
+    const right = out[i] + ks[i] - 1 - left - ((n - 1) * strides[i] + 1);
+    pads[i + 1] = [Math.max(left, 0), Math.max(right, 0)];
+    if (left < 0) crop.begin[i + 1] = -left;
+    if (right < 0) crop.size[i + 1] = (n - 1) * strides[i] + 1 + right + Math.min(left, 0);
+  }
+  let xp = tf.pad(xd, pads);
+  if (crop.begin.some((b) => b) || crop.size.some((v) => v >= 0)) xp = tf.slice(xp, crop.begin, crop.size);
+  const perm = [...Array.from({ length: r }, (_, i) => i), r + 1, r];
+  const w = tf.reverse(tf.transpose(k, perm), Array.from({ length: r }, (_, i) => i));
+  const ones = new Array(r).fill(1);
+  if (r === 3) return tf.conv3d(xp as tf.Tensor5D, w as tf.Tensor5D, ones as [number, number, number], 'valid');
+  if (r === 2) return tf.conv2d(xp as tf.Tensor4D, w as tf.Tensor4D, ones as [number, number], 'valid');
+  return tf.conv1d(xp as tf.Tensor3D, w as tf.Tensor3D, 1, 'valid');
+}
 
 /** Keras' deconv_output_length (dilation 1). */
 function deconvLength(d: number, k: number, padding: string, op: number | null, s: number): number {

@@ -120,10 +120,9 @@ export function makeLoss(v: unknown, notes: string[], source: string): string | 
 
 const METRICS: Record<string, string> = {
   accuracy: 'accuracy', acc: 'accuracy', categorical_accuracy: 'categoricalAccuracy', binary_accuracy: 'binaryAccuracy',
-  sparse_categorical_accuracy: 'sparseCategoricalAccuracy', mse: 'meanSquaredError', mean_squared_error: 'meanSquaredError',
-  mae: 'meanAbsoluteError', mean_absolute_error: 'meanAbsoluteError', mape: 'meanAbsolutePercentageError',
-  mean_absolute_percentage_error: 'meanAbsolutePercentageError', precision: 'precision', recall: 'recall',
-  cosine_proximity: 'cosineProximity', categorical_crossentropy: 'categoricalCrossentropy', binary_crossentropy: 'binaryCrossentropy',
+  sparse_categorical_accuracy: 'sparseCategoricalAccuracy', mse: 'mse', mean_squared_error: 'mse',
+  mae: 'mae', mean_absolute_error: 'mae', mape: 'mape', mean_absolute_percentage_error: 'mape', precision: 'precision', recall: 'recall',
+  cosine_proximity: 'cosine', categorical_crossentropy: 'categoricalCrossentropy', binary_crossentropy: 'binaryCrossentropy',
   sparse_categorical_crossentropy: 'sparseCategoricalCrossentropy',
 };
 
@@ -172,7 +171,12 @@ export function compileFromTrainingConfig(model: LayersModel, spec: ModelSpec): 
     }
     if (tc.loss_weights != null) notes.push('loss_weights are not supported by tfjs compile and are ignored');
     const metrics = metricNames(tc.metrics, notes);
-    model.compile({ optimizer, loss: loss as never, metrics });
+    try {
+      model.compile({ optimizer, loss: loss as never, metrics });
+    } catch (e) {
+      // tfjs rejected a setting: report it and leave the model uncompiled (inference is unaffected)
+      return { compiled: false, notes: [...notes, `tfjs could not compile the model from its training config: ${(e as Error).message}`] };
+    }
     return { compiled: true, notes };
   } catch (e) {
     if (e instanceof UnsupportedFeatureError) return { compiled: false, notes: [...notes, e.message] };

@@ -25,6 +25,10 @@ export interface CreateOptions extends BuildOptions {
 export interface ImportOptions extends CreateOptions {
   /** Weights file for a JSON architecture (or to replace the file's own weights). */
   weights?: FileInput;
+  /** Label for byte input in messages. */
+  label?: string;
+  /** Override the recorded Keras version (e.g. "1.2.2"). */
+  kerasVersion?: string;
   /** tfjs backend to make active first: 'wasm' (default), 'cpu', or any registered one. */
   backend?: string;
 }
@@ -69,7 +73,7 @@ export async function createModel(spec: ModelSpec, options: CreateOptions = {}):
 /** Read a Keras file and return the ready tfjs model. */
 export async function importModel(input: FileInput, options: ImportOptions = {}): Promise<LayersModel & { kerasImport: ImportInfo }> {
   if (options.backend !== undefined || !tf.getBackend()) await useBackend(options.backend);
-  const spec = await readModelSpec(input, { weights: options.weights });
+  const spec = await readModelSpec(input, { weights: options.weights, label: options.label, kerasVersion: options.kerasVersion, theano: options.theano });
   return createModel(spec, options);
 }
 
