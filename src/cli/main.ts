@@ -17,6 +17,7 @@ program
 const commandModules: Array<() => Promise<{ register(p: Command): void }>> = [
   () => import('./summary.ts'),
   () => import('./sample.ts'),
+  () => import('./init.ts'),
   () => import('./predict.ts'),
 ];
 

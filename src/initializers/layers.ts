@@ -221,7 +221,9 @@ export function initializeWeights(layer: LayerSpec, weightShapes: WeightShapeEnt
   return weightShapes.map((w) => {
     const owner = ownerOf(layer, w.name);
     const base = baseWeightName(w.name);
-    const key = w.initializer ?? KEY_BY_WEIGHT[base];
+    let key = w.initializer ?? KEY_BY_WEIGHT[base];
+    // Keras 3 calls the depthwise kernel just "kernel"
+    if (key === 'kernel_initializer' && /^DepthwiseConv/.test(owner.className)) key = 'depthwise_initializer';
     if (!key) {
       throw new UnsupportedFeatureError(`cannot tell which initializer creates weight '${w.name}' of ${layer.className}`, {
         file: opts.source, layer: layer.name, hint: 'load the weights from a file instead of initializing them',

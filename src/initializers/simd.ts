@@ -72,17 +72,29 @@ function scalarValue(r: number, kind: FillKind, a: number, b: number, top: numbe
   return f(a + f(b * z));
 }
 
+/**
+ * Degree-8 polynomial c[0]x⁸ + … + c[8] by Estrin's scheme (half the dependency depth of Horner,
+ * which is what bounds the SIMD kernel); float32 rounding after every operation, as in WebAssembly.
+ */
+function estrin(c: number[], x: number): number {
+  const x2 = f(x * x), x4 = f(x2 * x2), x8 = f(x4 * x4);
+  const q0 = f(f(f(c[7]) * x) + f(c[8]));
+  const q1 = f(f(f(c[5]) * x) + f(c[6]));
+  const q2 = f(f(f(c[3]) * x) + f(c[4]));
+  const q3 = f(f(f(c[1]) * x) + f(c[2]));
+  const r0 = f(q0 + f(q1 * x2));
+  const r1 = f(q2 + f(q3 * x2));
+  const s = f(r0 + f(r1 * x4));
+  return f(s + f(f(c[0]) * x8));
+}
+
 /** √2·erfinv(x) with the float32 operation sequence of the SIMD kernel. */
 function erfinvSqrt2(x: number, tail: boolean): number {
   const w = f(-logf(f(f(1 - x) * f(1 + x))));
   let p: number;
-  const wc = f(w - 2.5);
-  p = f(ERFINV_C[0]);
-  for (let i = 1; i < 9; i++) p = f(f(p * wc) + f(ERFINV_C[i]));
+  p = estrin(ERFINV_C, f(w - 2.5));
   if (tail) {
-    const wt = f(f(Math.sqrt(w)) - 3);
-    let q = f(ERFINV_T[0]);
-    for (let i = 1; i < 9; i++) q = f(f(q * wt) + f(ERFINV_T[i]));
+    const q = estrin(ERFINV_T, f(f(Math.sqrt(w)) - 3));
     if (!(w < 5)) p = q;
   }
   return f(f(p * x) * f(Math.SQRT2));
@@ -101,8 +113,7 @@ function logf(x: number): number {
   e += mask;
   m = f(f(m - 1) + (mask ? m : 0));
   const z = f(m * m);
-  let p = f(LOG_P[0]);
-  for (let i = 1; i < 9; i++) p = f(f(p * m) + f(LOG_P[i]));
+  const p = estrin(LOG_P, m);
   let y = f(f(p * m) * z);
   const ef = e;
   y = f(y + f(ef * f(-2.12194440e-4)));
@@ -117,8 +128,8 @@ function prevBelow(top: number): number {
 }
 
 // ---------------------------------------------------------------- WebAssembly SIMD assembler
-const leb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
-const sleb = (n: number): number[] => {
+export const leb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
+export const sleb = (n: number): number[] => {
   const o: number[] = [];
   for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && (b & 0x40))) { o.push(b); return o; } o.push(b | 0x80); }
 };
@@ -131,7 +142,7 @@ const OP = {
   f32sqrt: 0xe3, f32add: 0xe4, f32sub: 0xe5, f32mul: 0xe6, f32min: 0xe8, f32neg: 0xe1, cvt: 0xfa,
 };
 
-class Body {
+export class Body {
   code: number[] = [];
   get(i: number) { this.code.push(0x20, ...leb(i)); return this; }
   set(i: number) { this.code.push(0x21, ...leb(i)); return this; }
@@ -140,10 +151,21 @@ class Body {
   f32(x: number) { this.code.push(0x43, ...f32bytes(x)); return this; }
   op(o: number) { this.code.push(...simd(o)); return this; }
   raw(...b: number[]) { this.code.push(...b); return this; }
-  /** v128 splat of an f32 constant. */
-  fs(x: number) { return this.f32(x).op(OP.f32splat); }
-  is(n: number) { return this.i32(n).op(OP.i32splat); }
+  /** v128 constant with four copies of an f32 (a constant, not a per-iteration splat). */
+  fs(x: number) { const b = f32bytes(x); this.code.push(...simd(0x0c), ...b, ...b, ...b, ...b); return this; }
+  is(n: number) { const b = [...new Uint8Array(new Int32Array([n]).buffer)]; this.code.push(...simd(0x0c), ...b, ...b, ...b, ...b); return this; }
   mem(o: number, offset: number) { this.code.push(...simd(o), 4, ...leb(offset)); return this; }
+}
+
+/** Emit Estrin's scheme for c on local x, using locals t2, t4, t8 as scratch; leaves the value on the stack. */
+function emitEstrin(B: Body, c: number[], x: number, t2: number, t4: number, t8: number): void {
+  B.get(x).get(x).op(OP.f32mul).tee(t2).get(t2).op(OP.f32mul).tee(t4).get(t4).op(OP.f32mul).set(t8);
+  B.fs(c[7]).get(x).op(OP.f32mul).fs(c[8]).op(OP.f32add);
+  B.fs(c[5]).get(x).op(OP.f32mul).fs(c[6]).op(OP.f32add).get(t2).op(OP.f32mul).op(OP.f32add);
+  B.fs(c[3]).get(x).op(OP.f32mul).fs(c[4]).op(OP.f32add);
+  B.fs(c[1]).get(x).op(OP.f32mul).fs(c[2]).op(OP.f32add).get(t2).op(OP.f32mul).op(OP.f32add);
+  B.get(t4).op(OP.f32mul).op(OP.f32add);
+  B.fs(c[0]).get(t8).op(OP.f32mul).op(OP.f32add);
 }
 
 /**
@@ -154,7 +176,7 @@ function buildModule(): Uint8Array<ArrayBuffer> {
   const B = new Body();
   const P = { ptr: 0, n: 1, a: 2, b: 3, top: 4, kind: 5 };
   const S = [[6, 7, 8, 9], [10, 11, 12, 13]];
-  const R = [14, 15], T = 16, END = 17, VA = 18, VB = 19, VT = 20, X = 21, W = 22, PQ = 23, M = 24, E = 25, Z = 26, Y = 27;
+  const R = [14, 15], T = 16, END = 17, VA = 18, VB = 19, VT = 20, X = 21, W = 22, PQ = 23, M = 24, E = 25, Z = 26, Y = 27, X2 = 28, X4 = 29, X8 = 30;
   B.get(P.ptr).get(P.n).i32(5).raw(0x74).raw(0x6a).set(END); // end = ptr + n*32
   for (let g = 0; g < 2; g++) for (let w = 0; w < 4; w++) B.i32(0).mem(OP.load, 32 * w + 16 * g).set(S[g][w]); // state at 0..127
   B.get(P.a).op(OP.f32splat).set(VA).get(P.b).op(OP.f32splat).set(VB).get(P.top).op(OP.f32splat).set(VT);
@@ -191,19 +213,18 @@ function buildModule(): Uint8Array<ArrayBuffer> {
     B.get(E).op(OP.i32add).set(E);
     B.get(M).fs(1).op(OP.f32sub).get(M).get(T).op(OP.and).op(OP.f32add).set(M);
     B.get(M).get(M).op(OP.f32mul).set(Z);
-    B.fs(LOG_P[0]);
-    for (let i = 1; i < 9; i++) B.get(M).op(OP.f32mul).fs(LOG_P[i]).op(OP.f32add);
+    emitEstrin(B, LOG_P, M, X2, X4, X8);
     B.get(M).op(OP.f32mul).get(Z).op(OP.f32mul).set(Y);
     B.get(E).op(OP.cvt).set(E); // e as float from here on
     B.get(Y).get(E).fs(-2.1219444e-4).op(OP.f32mul).op(OP.f32add).get(Z).fs(0.5).op(OP.f32mul).op(OP.f32sub).set(Y);
     B.get(M).get(Y).op(OP.f32add).get(E).fs(0.693359375).op(OP.f32mul).op(OP.f32add).op(OP.f32neg).set(W); // w = −log(...)
     // central branch
-    B.fs(ERFINV_C[0]);
-    for (let i = 1; i < 9; i++) B.get(W).fs(2.5).op(OP.f32sub).op(OP.f32mul).fs(ERFINV_C[i]).op(OP.f32add);
+    B.get(W).fs(2.5).op(OP.f32sub).set(PQ);
+    emitEstrin(B, ERFINV_C, PQ, X2, X4, X8);
     B.set(PQ);
     B.get(P.kind).i32(1).raw(0x46).raw(0x04, 0x40); // if kind == 1: tail branch, selected where w ≥ 5
-    B.fs(ERFINV_T[0]);
-    for (let i = 1; i < 9; i++) B.get(W).op(OP.f32sqrt).fs(3).op(OP.f32sub).op(OP.f32mul).fs(ERFINV_T[i]).op(OP.f32add);
+    B.get(W).op(OP.f32sqrt).fs(3).op(OP.f32sub).set(T);
+    emitEstrin(B, ERFINV_T, T, X2, X4, X8);
     B.set(T).get(PQ).get(T).get(W).fs(5).op(OP.f32lt).op(OP.bitselect).set(PQ); // w < 5 ? central : tail
     B.raw(0x0b);
     B.get(P.ptr);
@@ -216,8 +237,8 @@ function buildModule(): Uint8Array<ArrayBuffer> {
   for (let g = 0; g < 2; g++) for (let w = 0; w < 4; w++) B.i32(0).get(S[g][w]).mem(OP.store, 32 * w + 16 * g);
   B.raw(0x0b); // end function
 
-  // locals: 6..16 v128 (11), 17 i32, 18..27 v128 (10)
-  const localDecl = [0x03, 11, 0x7b, 1, 0x7f, 10, 0x7b];
+  // locals: 6..16 v128 (11), 17 i32, 18..30 v128 (13)
+  const localDecl = [0x03, 11, 0x7b, 1, 0x7f, 13, 0x7b];
   const body = [...localDecl, ...B.code];
   const func = [...leb(body.length), ...body];
   const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];

@@ -43,7 +43,11 @@ async function prepare(mod: { ready: Promise<unknown>; Module: H5Module }): Prom
 }
 
 function loadEsm(): Promise<H5Module> {
-  esmModule ??= import('h5wasm').then((m: any) => prepare(m));
+  esmModule ??= import('h5wasm').then(async (m: any) => {
+    const M = await prepare(m);
+    installDirectRead(M);
+    return M;
+  });
   return esmModule;
 }
 function loadNode(): Promise<H5Module> {
@@ -56,13 +60,22 @@ function loadNode(): Promise<H5Module> {
 }
 
 /**
- * Direct reads (Node build only). HDF5 copies an unfiltered, unconverted contiguous selection with a single
- * read straight into the caller's buffer. When that read lands exactly on the buffer we passed, we only
- * note the file position and let our own `fs.readSync` put the bytes straight into the output typed array:
- * the data then crosses memory once instead of twice (file → WASM heap → JS), which is what makes reading
- * as fast as h5py. Any other read (metadata, sieve buffer, chunks, conversion buffers) goes through untouched.
+ * Direct reads. HDF5 copies an unfiltered, unconverted contiguous selection with a single read straight into
+ * the caller's buffer. When that read lands exactly on the buffer we passed, we only note where the bytes are
+ * and copy them ourselves straight into the output typed array — with `fs.readSync` for a file on disk (Node
+ * build), or from the in-memory file's bytes (MEMFS) — so the data crosses memory once instead of twice
+ * (file → WASM heap → JS). That is what makes reading as fast as h5py. Any other read (metadata, the sieve
+ * buffer, chunks, conversion buffers) goes through untouched.
  */
-interface Redirect { ptr: number; nbytes: number; hits: number; fd: number; position: number }
+interface Redirect {
+  ptr: number;
+  nbytes: number;
+  hits: number;
+  position: number;
+  fd: number | null;
+  contents: Uint8Array | null;
+  size: number;
+}
 let redirect: Redirect | null = null;
 
 function installDirectRead(M: H5Module): void {
@@ -70,11 +83,21 @@ function installDirectRead(M: H5Module): void {
   const orig = FS.read;
   FS.read = function (stream: any, buffer: unknown, offset: number, length: number, position?: number) {
     const r = redirect;
-    if (r && offset === r.ptr && length === r.nbytes && typeof position === 'number' && typeof stream?.nfd === 'number') {
-      r.hits++;
-      r.fd = stream.nfd;
-      r.position = position;
-      return length;
+    if (r && offset === r.ptr && length === r.nbytes && typeof position === 'number') {
+      if (typeof stream?.nfd === 'number') {
+        r.hits++;
+        r.fd = stream.nfd;
+        r.position = position;
+        return length;
+      }
+      const node = stream?.node;
+      if (node?.contents instanceof Uint8Array && typeof node.usedBytes === 'number') {
+        r.hits++;
+        r.contents = node.contents;
+        r.size = node.usedBytes;
+        r.position = position;
+        return length;
+      }
     }
     return orig.call(this, stream, buffer, offset, length, position);
   };
@@ -99,17 +122,22 @@ export async function openHdf5(input: string | Uint8Array, label: string): Promi
   }
   const M = await loadEsm();
   const memPath = `/keras-import-${isNode ? process.pid : 0}-${++memCounter}.h5`;
-  M.FS.writeFile(memPath, input);
+  // canOwn: MEMFS keeps a view of the caller's bytes instead of copying them (the file is only read).
+  M.FS.writeFile(memPath, input, { canOwn: true });
   try {
-    return H5WasmFile.open(M, memPath, label, () => M.FS.unlink(memPath), false);
+    return H5WasmFile.open(M, memPath, label, () => M.FS.unlink(memPath), true);
   } catch (e) {
     M.FS.unlink(memPath);
     throw e;
   }
 }
 
-/** Above this many bytes a dataset is read in slices along its first axis, so the WASM heap stays small. */
-const SLICE_BYTES = 16 * 1024 * 1024;
+/**
+ * Tuning and counters (exported for tests and benchmarks).
+ * sliceBytes: above this many bytes a dataset is read in slices along its first axis, so the WASM heap
+ * (which never shrinks) stays small. directReads: reads served straight from the file (see installDirectRead).
+ */
+export const hdf5Tuning = { sliceBytes: 16 * 1024 * 1024, directReads: 0 };
 
 let halfTable: Float32Array | null = null;
 function float16Table(): Float32Array {
@@ -322,10 +350,10 @@ class H5WasmFile implements Hdf5File {
     const elem = meta.size;
     // Direct path: 4-byte little-endian data needs no conversion. (Filtered or converted data is never read
     // by HDF5 straight into our buffer with its exact length, so the redirect cannot trigger for it.)
-    const direct = this.direct && readSyncFn !== null && elem === 4 && meta.littleEndian && (dtype === 'float32' || dtype === 'int32');
+    const direct = this.direct && elem === 4 && meta.littleEndian && (dtype === 'float32' || dtype === 'int32');
     // Slice along the first axis when the dataset is large, so the WASM heap never holds a whole big tensor.
     const rowElems = shape.length > 0 ? n / shape[0] : n;
-    const rowsPerSlice = shape.length > 0 ? Math.max(1, Math.floor(SLICE_BYTES / (rowElems * elem))) : 1;
+    const rowsPerSlice = shape.length > 0 ? Math.max(1, Math.floor(hdf5Tuning.sliceBytes / (rowElems * elem))) : 1;
     const rows = shape.length > 0 ? shape[0] : 1;
     const maxBytes = Math.min(rows, rowsPerSlice) * rowElems * elem;
     const ptr = M._malloc(maxBytes);
@@ -334,7 +362,7 @@ class H5WasmFile implements Hdf5File {
       for (let r0 = 0; r0 < rows; r0 += rowsPerSlice) {
         const r1 = Math.min(rows, r0 + rowsPerSlice);
         const count = (r1 - r0) * rowElems;
-        const r: Redirect | null = direct ? { ptr, nbytes: count * elem, hits: 0, fd: -1, position: 0 } : null;
+        const r: Redirect | null = direct ? { ptr, nbytes: count * elem, hits: 0, position: 0, fd: null, contents: null, size: 0 } : null;
         redirect = r;
         try {
           if (r0 === 0 && r1 === rows) {
@@ -351,17 +379,23 @@ class H5WasmFile implements Hdf5File {
           redirect = null;
         }
         if (r && r.hits === 1) {
+          hdf5Tuning.directReads++;
           const dst = new Uint8Array(values.buffer, values.byteOffset + r0 * rowElems * elem, r.nbytes);
-          let done = 0;
-          while (done < r.nbytes) {
-            const got = readSyncFn!(r.fd, dst.subarray(done), 0, r.nbytes - done, r.position + done);
-            if (got <= 0) {
-              throw new CorruptFileError(`dataset ${path} ends beyond the end of the file (truncated file)`, {
-                file: this.label,
-                hint: 'the file is truncated; re-download or re-save it',
-              });
+          const truncated = () =>
+            new CorruptFileError(`dataset ${path} ends beyond the end of the file (truncated file)`, {
+              file: this.label,
+              hint: 'the file is truncated; re-download or re-save it',
+            });
+          if (r.contents) {
+            if (r.position + r.nbytes > r.size) throw truncated();
+            dst.set(r.contents.subarray(r.position, r.position + r.nbytes));
+          } else {
+            let done = 0;
+            while (done < r.nbytes) {
+              const got = readSyncFn!(r.fd!, dst.subarray(done), 0, r.nbytes - done, r.position + done);
+              if (got <= 0) throw truncated();
+              done += got;
             }
-            done += got;
           }
           continue;
         }

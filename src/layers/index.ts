@@ -14,6 +14,7 @@ import './ops.ts';
 import './preprocessing.ts';
 import './recurrent.ts';
 import './wrappers.ts';
+import './attention.ts';
 
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';

@@ -145,12 +145,15 @@ function gatesOf(kind: CellKind): number {
   return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
 }
 
-/** Boolean step masks [T][B,1] from a Keras mask [B,T] (bool or 0/1), in processing order. */
+/**
+ * Boolean step masks [T][B,1] from a Keras mask [B,T] (bool or 0/1), in processing order. Reversal and
+ * transposition run on float32: the wasm backend crashes reversing bool tensors.
+ */
 function stepMasks(mask: Tensor, goBackwards: boolean): Tensor[] {
-  let m = mask.dtype === 'bool' ? mask : tf.notEqual(mask, 0);
+  let m = mask.dtype === 'bool' ? tf.cast(mask, 'float32') : tf.cast(tf.notEqual(mask, 0), 'float32');
   if (m.rank !== 2) m = tf.reshape(m, [m.shape[0], m.shape[1] ?? 1]);
   if (goBackwards) m = tf.reverse(m, 1);
-  return tf.unstack(tf.expandDims(tf.transpose(m, [1, 0]), 2));
+  return tf.unstack(tf.expandDims(tf.transpose(m, [1, 0]), 2)).map((t) => tf.greater(t, 0.5));
 }
 
 function firstMask(kwargs: Kwargs | undefined): Tensor | null {

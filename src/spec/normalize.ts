@@ -148,9 +148,20 @@ function readLayerEntry(entry: unknown, env: Env, where: string): RawLayer {
   // TensorFlowOpLayer: entry 'tf_op_layer_Reshape', config 'Reshape')
   name ??= typeof entry.name === 'string' && entry.name !== '' ? entry.name : isObj(cfgRaw) ? cfgRaw.name : undefined;
   if (typeof name !== 'string' || name === '') fail(env, `${where}: layer of class ${cls} has no name`);
-  const module = typeof entry.module === 'string' ? entry.module : null;
+  let module = typeof entry.module === 'string' ? entry.module : null;
+  if (module === null && isLegacyH5Op(cls, config, entry.inbound_nodes)) module = 'keras.src.ops';
   const reg = typeof entry.registered_name === 'string' && entry.registered_name !== cls ? entry.registered_name : null;
   return { className: cls, name, module, registeredName: reg, config, inboundNodes: entry.inbound_nodes, original: entry };
+}
+
+/**
+ * Keras 3 `.h5` files drop `module` from layer entries, so a raw op (`keras.ops.add` → class `Add`) looks
+ * like the Add layer. Ops are recognisable: their config has no `trainable`/`dtype` (every Keras 3 Layer
+ * config has both) and their calls use the Keras 3 node format.
+ */
+function isLegacyH5Op(cls: string, config: Obj, nodes: unknown): boolean {
+  if (cls === 'InputLayer' || 'trainable' in config || 'dtype' in config) return false;
+  return Array.isArray(nodes) && nodes.length > 0 && nodes.every((n) => isObj(n) && 'args' in n);
 }
 
 function isModelClass(cls: string, module: string | null): boolean {

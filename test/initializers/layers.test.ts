@@ -116,3 +116,10 @@ test('initializeWeights: unknown weights and Bidirectional owners', () => {
   const [kf, kb] = initializeWeights(bi, [{ name: 'bi/forward_f/kernel:0', shape: [3, 2], trainable: true }, { name: 'bi/backward_b/kernel:0', shape: [3, 2], trainable: true }], version('2.9.0'), createRandom(1));
   assert.ok(kf.every((x) => x === 1) && kb.every((x) => x === 0));
 });
+
+test('initializeWeights: a Keras 3 DepthwiseConv2D "kernel" uses depthwise_initializer with depthwise fans', () => {
+  const d = layer('DepthwiseConv2D', { depthwise_initializer: 'he_uniform' });
+  const [k] = initializeWeights(d, [{ name: 'kernel', shape: [3, 3, 8, 1], trainable: true }], version('3.15.1'), createRandom(9));
+  const limit = Math.sqrt(6 / 72); // fan_in = 3·3·8
+  assert.ok(moments(k).max < limit && moments(k).max > 0.8 * limit);
+});

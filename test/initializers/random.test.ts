@@ -131,3 +131,13 @@ test('float32 fills: KS for uniform, normal (incl. the w ≥ 5 tail branch) and 
   assert.ok(ks1(u, uniformCdf(-1, 1)) < ksCrit1(N));
   assert.ok(moments(u).max < 1);
 });
+
+test('src/initializers uses no Node-only APIs (it must run in browsers)', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('../../src/initializers/', import.meta.url);
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+    const src = readFileSync(new URL(f, dir), 'utf8');
+    assert.doesNotMatch(src, /from 'node:|require\(|\bprocess\.|\bBuffer\b/, f);
+    for (const m of src.matchAll(/from '([^']+)'/g)) assert.ok(m[1].startsWith('.'), `${f} imports ${m[1]}`);
+  }
+});

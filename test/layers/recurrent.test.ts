@@ -1,23 +1,27 @@
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/layers/recurrent.ts';
 import { WeightMismatchError, UnsupportedFeatureError } from '../../src/errors.ts';
 import { getBuilder } from '../../src/layers/registry.ts';
+import { useBackend } from '../../src/runtime/backend.ts';
 import { assertClose, ctxFor, layerSpecFor, loadCases, runEager, runModel, type Case } from './recurrent_fixtures.ts';
 
-await tf.setBackend('cpu');
 const cases = loadCases('recurrent.json');
 
-describe('recurrent layers match Keras 3.15 outputs (eager, with masks and initial states)', () => {
-  for (const c of cases) {
-    it(c.name, () => {
-      tf.tidy(() => assertClose(runEager(c), c.outputs, c.name));
-    });
-  }
-});
+for (const backend of ['cpu', 'wasm']) {
+  describe(`recurrent layers match Keras 3.15 outputs (eager, with masks and initial states) on ${backend}`, () => {
+    before(async () => { await useBackend(backend); });
+    for (const c of cases) {
+      it(c.name, () => {
+        tf.tidy(() => assertClose(runEager(c), c.outputs, c.name));
+      });
+    }
+  });
+}
 
-describe('recurrent layers inside a tfjs LayersModel (shape inference + predict)', () => {
+describe('(cpu) recurrent layers inside a tfjs LayersModel (shape inference + predict)', () => {
+  before(async () => { await useBackend('cpu'); });
   for (const c of cases.filter((k) => !k.mask && k.inputs.length === 1)) {
     it(c.name, () => {
       tf.tidy(() => assertClose(runModel(c), c.outputs, c.name));
@@ -26,6 +30,7 @@ describe('recurrent layers inside a tfjs LayersModel (shape inference + predict)
 });
 
 describe('recurrent weight and config errors', () => {
+  before(async () => { await useBackend('cpu'); });
   const base = cases.find((c) => c.name === 'LSTM')!;
   it('rejects a kernel with the wrong number of units', () => {
     const bad: Case = { ...base, weights: [base.weights[0], base.weights[1], { shape: [8], values: new Array(8).fill(0) }] };
@@ -49,9 +54,9 @@ describe('recurrent weight and config errors', () => {
     const x = tf.tensor(c.inputs[0].values, c.inputs[0].shape);
     const mask = tf.tensor((c.mask as { values: number[] }).values, (c.mask as { shape: number[] }).shape, 'bool');
     layer.apply(x, { mask }); // builds the layer (weights are created once)
-    const before = tf.memory().numTensors;
+    const startCount = tf.memory().numTensors;
     const outs = layer.apply(x, { mask }) as tf.Tensor[];
     assert.equal(outs.length, 3);
-    assert.equal(tf.memory().numTensors - before, 3, 'only the three outputs survive a call');
+    assert.equal(tf.memory().numTensors - startCount, 3, 'only the three outputs survive a call');
   });
 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { layers, model as tfModel, input as tfInput, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import type { KerasVersion, LayerSpec, ModelSpec, WeightSpec } from '../../src/spec/types.ts';
+import type { KerasVersion, LayerSpec, ModelSpec, NodeArg, NodeSpec, WeightSpec } from '../../src/spec/types.ts';
 import { getBuilder, type BuildContext } from '../../src/layers/registry.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,6 +28,8 @@ export interface Case {
   outputs: Arr[];
   inner?: { className: string; config: Record<string, unknown> }[];
   callKwargs?: Record<string, unknown>;
+  /** Attention layers: the role of each input, as a recorded MHA call would give them. */
+  roles?: string[];
 }
 
 export function loadCases(file: string): Case[] {
@@ -55,11 +57,23 @@ function weightSpecs(ws: Arr[]): WeightSpec[] {
   return ws.map((w, i) => ({ name: `w${i}`, shape: w.shape, dtype: 'float32', values: Float32Array.from(w.values) }));
 }
 
+function recordedCall(c: Case): NodeSpec[] {
+  if (!c.callKwargs && !c.roles) return [];
+  const kwargs: Record<string, NodeArg> = Object.fromEntries(Object.entries(c.callKwargs ?? {}).map(([k, v]) => [k, { kind: 'const', value: v }]));
+  const args: NodeArg[] = [];
+  (c.roles ?? []).forEach((role, i) => {
+    const ref: NodeArg = { kind: 'tensor', ref: { layer: `in${i}`, node: 0, tensor: 0 } };
+    if (['query', 'value', 'key'].includes(role) && args.length === ['query', 'value', 'key'].indexOf(role)) args.push(ref);
+    else kwargs[role] = ref;
+  });
+  return [{ args, kwargs, inputs: [] }];
+}
+
 export function layerSpecFor(c: Case): LayerSpec {
   const name = String(c.config.name ?? c.name);
   return {
     name, className: c.className, module: null, registeredName: null, config: c.config, originalConfig: c.config,
-    inboundNodes: c.callKwargs ? [{ args: [], kwargs: Object.fromEntries(Object.entries(c.callKwargs).map(([k, v]) => [k, { kind: 'const', value: v }])), inputs: [] }] : [],
+    inboundNodes: recordedCall(c),
     weights: weightSpecs(c.weights), trainable: true,
     innerLayers: c.inner?.map((l, i) => ({
       name: String(l.config.name ?? `${name}_inner${i}`), className: l.className, module: null, registeredName: null, config: l.config,

@@ -1,23 +1,27 @@
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/layers/index.ts';
 import { InvalidConfigError, UnsupportedLayerError, WeightMismatchError } from '../../src/errors.ts';
 import { getBuilder } from '../../src/layers/registry.ts';
+import { useBackend } from '../../src/runtime/backend.ts';
 import { assertClose, ctxFor, layerSpecFor, loadCases, runEager, runModel } from './recurrent_fixtures.ts';
 
-await tf.setBackend('cpu');
 const cases = loadCases('wrappers.json');
 
-describe('Bidirectional / TimeDistributed match Keras 3.15 outputs (eager, with masks)', () => {
-  for (const c of cases) {
-    it(c.name, () => {
-      tf.tidy(() => assertClose(runEager(c), c.outputs, c.name));
-    });
-  }
-});
+for (const backend of ['cpu', 'wasm']) {
+  describe(`Bidirectional / TimeDistributed match Keras 3.15 outputs (eager, with masks) on ${backend}`, () => {
+    before(async () => { await useBackend(backend); });
+    for (const c of cases) {
+      it(c.name, () => {
+        tf.tidy(() => assertClose(runEager(c), c.outputs, c.name));
+      });
+    }
+  });
+}
 
-describe('wrappers inside a tfjs LayersModel', () => {
+describe('(cpu) wrappers inside a tfjs LayersModel', () => {
+  before(async () => { await useBackend('cpu'); });
   for (const c of cases.filter((k) => !k.mask)) {
     it(c.name, () => {
       tf.tidy(() => assertClose(runModel(c), c.outputs, c.name));
@@ -26,6 +30,7 @@ describe('wrappers inside a tfjs LayersModel', () => {
 });
 
 describe('wrappers read the raw wrapped-layer config when the normalizer gave no innerLayers', () => {
+  before(async () => { await useBackend('cpu'); });
   const c = cases.find((k) => k.name === 'Bi_backward_layer_GRU')!;
   it(c.name, () => {
     const raw = {
@@ -39,6 +44,7 @@ describe('wrappers read the raw wrapped-layer config when the normalizer gave no
 });
 
 describe('wrapper errors', () => {
+  before(async () => { await useBackend('cpu'); });
   const bi = cases.find((k) => k.name === 'Bi_LSTM_concat_seq=False')!;
   it('odd weight count', () => {
     assert.throws(() => runEager({ ...bi, weights: bi.weights.slice(0, 5) }), WeightMismatchError);

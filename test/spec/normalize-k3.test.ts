@@ -158,6 +158,19 @@ test('k3_deferred_seq.keras: Sequential built with build() has the InputLayer Ke
   assert.deepEqual(spec.layers[0].config.batch_input_shape, [null, 5]);
 });
 
+test('k3_graph_ops.h5: ops written into a Keras 3 .h5 (no module) are told apart from layers', () => {
+  const raw = parseKerasJson(readFileSync(join(dir, 'k3_graph_ops.h5.config.json'), 'utf8'), 'k3_graph_ops.h5') as any;
+  assert.ok(raw.config.layers.every((l: Record<string, unknown>) => !('module' in l)), 'fixture has no module keys');
+  const spec = normalizeModelConfig(raw, { source: 'k3_graph_ops.h5', format: 'legacy-h5', kerasVersion: parseKerasVersion('3.15.1'), backend: 'jax' });
+  const mod = Object.fromEntries(spec.layers.map((l) => [l.name, l.module]));
+  assert.deepEqual([mod.add_1, mod.get_item_1, mod.concatenate_1], ['keras.src.ops', 'keras.src.ops', 'keras.src.ops']);
+  for (const n of ['a', 's', 'shared', 'inner', 'seq', 'add_layer', 'td', 'half', 'bidi', 'flat', 'out_cat']) assert.equal(mod[n], null, n);
+  const by = new Map(spec.layers.map((l) => [l.name, l]));
+  assert.deepEqual(by.get('add_1')!.inboundNodes[0].inputs.map(triple), [['seq', 0, 0], ['seq', 1, 0]]);
+  assert.deepEqual(by.get('concatenate_1')!.inboundNodes[0].inputs.map(triple), [['get_item_1', 0, 0], ['seq', 0, 0]]);
+  assert.deepEqual(spec.outputs.map(triple), [['out_cat', 0, 0], ['inner', 1, 0]]);
+});
+
 test('module/registered_name of Keras 3 layers are kept on the LayerSpec', () => {
   const { spec } = load('k3_graph.keras', 'keras-v3');
   const l = spec.layers.find((x) => x.name === 'shared') as LayerSpec;

@@ -51,9 +51,26 @@ export function inferLayerOutputShapes(layer: LayerSpec, inputShapes: Shape[], c
   }
   const rule = resolveRule(layer);
   if (!rule) return undefined;
-  if (rule.output) return rule.output(layer, inputShapes, ctx);
+  const ins = mainInputs(layer, inputShapes);
+  if (!ins) return undefined;
+  if (rule.output) return rule.output(layer, ins, ctx);
   // Shape-preserving layer.
-  return inputShapes.length === 1 ? [inputShapes[0].slice()] : undefined;
+  return [ins[0].slice()];
+}
+
+/** Layers that take several tensors as their input (everything else takes exactly one). */
+const MULTI_INPUT = new Set([
+  'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dot', 'Merge',
+  'Attention', 'AdditiveAttention', 'MultiHeadAttention', 'GroupedQueryAttention',
+]);
+/** Recurrent layers may get initial states as extra tensors (Keras 2 lists them in the same node); the first is the sequence. */
+const RECURRENT = /^(SimpleRNN|LSTM|GRU|CuDNNLSTM|CuDNNGRU|ConvLSTM[123]D|RNN|Bidirectional|UnifiedLSTM|UnifiedGRU)$/;
+
+function mainInputs(layer: LayerSpec, inputs: Shape[]): Shape[] | undefined {
+  if (layer.className === 'InputLayer' || MULTI_INPUT.has(layer.className)) return inputs;
+  if (inputs.length === 1) return inputs;
+  if (inputs.length > 1 && RECURRENT.test(layer.className)) return [inputs[0]];
+  return undefined;
 }
 
 /** Weights in Keras order (trainable then non-trainable) with shapes; `undefined` = cannot infer. */
@@ -64,7 +81,10 @@ export function inferWeightShapes(layer: LayerSpec, inputShapes: Shape[], ctx: S
   else {
     const rule = resolveRule(layer);
     if (!rule) return undefined;
-    ws = rule.weights ? rule.weights(layer, inputShapes, ctx) : [];
+    // Weights of a layer whose inputs are unknown may still be known (Embedding): rules see [] then.
+    const ins = inputShapes.length === 0 ? [] : mainInputs(layer, inputShapes);
+    if (!ins) return undefined;
+    ws = rule.weights ? rule.weights(layer, ins, ctx) : [];
   }
   if (!ws) return undefined;
   // A frozen layer keeps its variables, all non-trainable; Keras then lists them in creation order.
