@@ -307,6 +307,7 @@ for (const fam of familyFiles) {
     if (!keras3Canonical.has(c)) notes.push(`not a Keras ${keras3.keras_version} class (older files)`);
     const aliases = keras3Aliases.filter(([, k]) => k === c).map(([a]) => a);
     if (aliases.length) notes.push(`Keras 3 aliases: ${aliases.join(', ')}`);
+    if (KERAS1_CLASS_RENAMES[c]) notes.push(`the normalizer renames it to ${KERAS1_CLASS_RENAMES[c]} before building`);
     if (['TFOpLambda', 'SlicingOpLambda', 'TensorFlowOpLayer'].includes(c)) notes.push('runs ops from the op table below; other ops raise UnsupportedLayerError');
     L.push(`| ${code(c)} | ${proof(c)} | ${fixtureCell(c)} | ${recCell(c)} | ${corpusCell(c)} | ${notes.join('; ')} |`);
   }
