@@ -29,7 +29,8 @@ function rows(text: string): string[][] {
 const name = (cell: string) => /^`([^`]+)`$/.exec(cell)![1];
 /** Case names cited in a fixtures cell, with their status mark ('' when it passes). */
 function cited(cell: string): { name: string; mark: string }[] {
-  return [...cell.matchAll(/`(\w+)`(?: \(([^)]*)\))?/g)].map((m) => ({ name: m[1], mark: m[2] ?? '' }));
+  // '(.keras only)' says which formats exist, not how the case fares
+  return [...cell.matchAll(/`(\w+)`((?: \([^)]*\))*)/g)].map((m) => ({ name: m[1], mark: m[2].replace(/ \(\.keras only\)/, '').trim() }));
 }
 
 const registered = registeredClassNames();
