@@ -19,7 +19,7 @@ import { decodeText, readJsonArchitecture } from './formats/json.ts';
 import { isWeightStore, readKerasArchive, readWeightStore } from './formats/keras-v3.ts';
 import { legacyKind, readLegacyH5, type LegacyH5Contents } from './formats/legacy-h5.ts';
 import { sniff, SNIFF_BYTES, type SniffResult } from './formats/sniff.ts';
-import { attachLegacyWeights, attachStoreWeights } from './formats/weights.ts';
+import { attachLegacyWeights, attachStoreWeights, validateWeights } from './formats/weights.ts';
 import { parseKerasJson } from './spec/json.ts';
 import { detectConfigMajor, normalizeModelConfig } from './spec/normalize.ts';
 import type { KerasVersion, ModelFormat, ModelSpec } from './spec/types.ts';
@@ -223,6 +223,7 @@ async function fromHdf5(input: Input, options: ImportOptions): Promise<ModelSpec
       await attachWeightsFile(spec, options.weights, options);
     } else {
       attachLegacyWeights(spec, contents.groups, { source: input.label, match: 'name' });
+      validateWeights(spec, input.label);
     }
     return spec;
   } finally {
@@ -251,6 +252,7 @@ async function fromKerasArchive(input: Input, options: ImportOptions): Promise<M
     const h5 = await openHdf5(archive.weights, label);
     try {
       attachStoreWeights(spec, readWeightStore(h5), label);
+      validateWeights(spec, label);
     } finally {
       h5.close();
     }
@@ -296,6 +298,7 @@ async function fromJson(text: string, label: string, options: ImportOptions, pol
         backend: backendOf(contents.backend ?? arch.backend, options),
       });
       attachLegacyWeights(spec, contents.groups, { source: winput.label, match: kind === 'keras0' ? 'position' : 'auto' });
+      validateWeights(spec, winput.label);
       return spec;
     }
     if (isWeightStore(h5)) {
@@ -307,6 +310,7 @@ async function fromJson(text: string, label: string, options: ImportOptions, pol
         backend: backendOf(arch.backend, options),
       });
       attachStoreWeights(spec, readWeightStore(h5), winput.label);
+      validateWeights(spec, winput.label);
       return spec;
     }
     throw new NotAKerasModelError('this HDF5 file holds no Keras weights', { file: winput.label });
@@ -330,6 +334,7 @@ async function attachWeightsFile(spec: ModelSpec, weights: string | Uint8Array, 
     } else {
       throw new NotAKerasModelError('this HDF5 file holds no Keras weights', { file: winput.label });
     }
+    validateWeights(spec, winput.label);
   } finally {
     h5.close();
   }

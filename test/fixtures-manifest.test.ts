@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { layerCasePath, layerFixturesDir, listLayerCases, readLayerNpy } from './helpers/layer-fixtures.ts';
+import { layerCasePath, layerFixturesDir, listLayerCases, readLayerNpy, toleranceExcess } from './helpers/layer-fixtures.ts';
 
 // The coverage the layer fixtures promise (issue 5): every class must be exercised by at least one case.
 const REQUIRED_CLASSES = [
@@ -54,6 +54,7 @@ test('manifest has uniquely named cases whose folders hold exactly the listed fi
     if (c.files.h5) assert.ok(startsWith(layerCasePath(c, c.files.h5), HDF5_MAGIC), `${c.name}: model.h5 is not HDF5`);
     else assert.match(c.notes, /h5/i, `${c.name}: no .h5 and no note saying why`);
     assert.ok(c.inputs.length >= 1 && c.outputs.length >= 1, `${c.name}: needs inputs and outputs`);
+    assert.ok(c.tolerance.atol > 0 && c.tolerance.rtol >= 0, `${c.name}: tolerance`);
   }
 });
 
@@ -88,4 +89,15 @@ test('committed layer fixtures stay small', () => {
   let total = 0;
   for (const c of cases) for (const f of readdirSync(join(layerFixturesDir, c.name))) total += statSync(layerCasePath(c, f)).size;
   assert.ok(total < 15e6, `layer fixtures total ${(total / 1e6).toFixed(1)} MB`);
+});
+
+test('toleranceExcess compares against the case tolerance', () => {
+  const c = cases[0];
+  const want = readLayerNpy(c, c.outputs[0].file).data;
+  assert.ok(toleranceExcess(c, want, want) <= 0);
+  const off = Float32Array.from(want, (v, i) => (i === 0 ? v + 10 * (c.tolerance.atol + c.tolerance.rtol * Math.abs(v)) : v));
+  assert.ok(toleranceExcess(c, off, want) > 0);
+  const nan = Float32Array.from(want, (v, i) => (i === 0 ? Number.NaN : v));
+  assert.ok(Number.isNaN(toleranceExcess(c, nan, want)));
+  assert.ok(Number.isNaN(toleranceExcess(c, want.subarray(1), want)));
 });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { importKerasModelAndWeights } from '../src/import.ts';
-import { KerasImportError } from '../src/errors.ts';
+import { KerasImportError, WeightMismatchError } from '../src/errors.ts';
 import type { LayerSpec, ModelSpec } from '../src/spec/types.ts';
 import { corpusDir, corpusPath, inventory, SKIP_NO_CORPUS, type InventoryRecord } from './helpers/corpus.ts';
 
@@ -17,6 +17,12 @@ const KNOWN_IMPOSSIBLE: Record<string, string> = {
   'keras-team__keras/output/bugged_model.keras': 'subclassed model class TestModel (Python code)',
   'keras-team__keras/output/fixed_model.keras': 'subclassed model class TestModel (Python code)',
   'keras-team__keras/keras/src/saving/test_data/pre_pr22362_nested_container.keras': 'subclassed model class NestedDenseModel (Python code)',
+};
+
+/** Pairs whose JSON and weights come from different models: they must fail with WeightMismatchError. */
+const KNOWN_MISMATCHED: Record<string, string> = {
+  'fastmachinelearning__hls4ml/example-models/keras/KERAS_emnist_16x16_mlp_weights.h5':
+    'the JSON has Dense(27) as the last layer, the weights file a (64, 10) kernel',
 };
 
 /** Failures owned by other parts (normalizer), listed so that this test stays about the container layer. */
@@ -58,17 +64,20 @@ test('corpus: every full model, .keras archive and config+weights pair is read',
   }
   assert.ok(cases.length > 800, `expected > 800 cases, found ${cases.length}`);
   const failures: string[] = [];
-  let read = 0, missing = 0, denseChecked = 0, convChecked = 0, countChecked = 0;
+  let read = 0, rejected = 0, missing = 0, denseChecked = 0, convChecked = 0, countChecked = 0;
   for (const c of cases) {
     const id = c.weights ? `${c.model} + ${c.weights}` : c.model;
     if (!existsSync(corpusPath(c.model)) || (c.weights && !existsSync(corpusPath(c.weights)))) { missing++; continue; }
-    const expectFail = KNOWN_IMPOSSIBLE[c.record.path] ?? KNOWN_ELSEWHERE[c.record.path];
+    const mismatched = KNOWN_MISMATCHED[c.record.path];
+    const expectFail = KNOWN_IMPOSSIBLE[c.record.path] ?? KNOWN_ELSEWHERE[c.record.path] ?? mismatched;
     let spec: ModelSpec;
     try {
       spec = await importKerasModelAndWeights(corpusPath(c.model), c.weights ? { weights: corpusPath(c.weights) } : {});
     } catch (e) {
       if (!(e instanceof KerasImportError)) failures.push(`${id}: untyped ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
       else if (!expectFail) failures.push(`${id}: ${e.constructor.name}: ${e.message.split('\n')[0]}`);
+      else if (mismatched && !(e instanceof WeightMismatchError)) failures.push(`${id}: expected WeightMismatchError, got ${e.constructor.name}: ${e.message}`);
+      else rejected++;
       continue;
     }
     if (expectFail) { failures.push(`${id}: listed as failing (${expectFail}) but was read — update the list`); continue; }
@@ -98,7 +107,42 @@ test('corpus: every full model, .keras archive and config+weights pair is read',
       }
     }
   }
-  t.diagnostic(`read ${read} of ${cases.length} cases (${missing} absent from the corpus checkout); counts checked ${countChecked}; Dense ${denseChecked}, Conv2D ${convChecked} layers order-checked`);
+  t.diagnostic(`read ${read} of ${cases.length} cases, ${rejected} rejected as listed (${missing} absent from the corpus checkout); counts checked ${countChecked}; Dense ${denseChecked}, Conv2D ${convChecked} layers order-checked`);
   assert.deepEqual(failures, []);
   assert.ok(denseChecked > 500 && convChecked > 100 && countChecked > 700);
+});
+
+test('corpus: every other file gets the right typed outcome (never a crash)', { timeout: 300_000 }, async (t) => {
+  if (!corpusDir) return t.skip(SKIP_NO_CORPUS);
+  const { readModelFile } = await import('../src/import.ts');
+  const { MissingWeightsError, NotAKerasModelError, InvalidConfigError } = await import('../src/errors.ts');
+  // What readModelFile must do with each kind of file that is not a complete model.
+  const expectOf = (kind: string): (new (...a: never[]) => Error) | 'ok' | 'typed' => {
+    if (kind === 'Keras JSON config (architecture only)') return 'ok';
+    if (kind === 'weights-only h5 (save_weights)') return MissingWeightsError;
+    if (kind === 'input/output data h5' || kind === 'text data' || kind === 'numpy array' || kind === 'other') return NotAKerasModelError;
+    if (kind.startsWith('Keras preprocessing object JSON')) return InvalidConfigError;
+    return 'typed';
+  };
+  const failures: string[] = [];
+  const seen: Record<string, number> = {};
+  for (const r of inventory()) {
+    if (r.kind === 'full model (config+weights)' || r.kind === 'Keras-v3-format .keras zip') continue; // the test above
+    if (!existsSync(corpusPath(r.path))) continue;
+    const want = expectOf(r.kind);
+    let outcome: unknown = 'ok';
+    try {
+      const spec = await readModelFile(corpusPath(r.path));
+      if (spec.hasWeights) failures.push(`${r.path}: architecture-only file reported weights`);
+    } catch (e) {
+      outcome = e;
+    }
+    seen[r.kind] = (seen[r.kind] ?? 0) + 1;
+    if (outcome !== 'ok' && !(outcome instanceof KerasImportError)) failures.push(`${r.path}: untyped ${String(outcome)}`);
+    else if (want === 'ok' && outcome !== 'ok') failures.push(`${r.path}: ${(outcome as Error).message.split('\n')[0]}`);
+    else if (typeof want === 'function' && !(outcome instanceof want)) failures.push(`${r.path}: expected ${want.name}, got ${outcome === 'ok' ? 'success' : (outcome as Error).constructor.name}`);
+  }
+  t.diagnostic(`files per kind: ${JSON.stringify(seen)}`);
+  assert.deepEqual(failures, []);
+  assert.ok((seen['weights-only h5 (save_weights)'] ?? 0) > 100 && (seen['input/output data h5'] ?? 0) > 50);
 });

@@ -85,14 +85,14 @@ test('float16 and bfloat16 weights arrive as float32 with their stored dtype', a
   assert.ok(layer(spec, 'bf16').weights[0].values instanceof Float32Array);
 });
 
-const k2Config = (names: [string, string, string]) =>
+const k2Config = (names: [string, string, string], lastUnits = 2) =>
   JSON.stringify({
     class_name: 'Sequential',
     keras_version: '2.2.4',
     config: [
       { class_name: 'Dense', config: { name: names[0], units: 3, batch_input_shape: [null, 2], activation: 'linear', use_bias: true } },
       { class_name: 'Dropout', config: { name: names[1], rate: 0.5 } },
-      { class_name: 'Dense', config: { name: names[2], units: 2, activation: 'linear', use_bias: true } },
+      { class_name: 'Dense', config: { name: names[2], units: lastUnits, activation: 'linear', use_bias: true } },
     ],
   });
 
@@ -113,7 +113,7 @@ test('legacy weights-only file (chunked layer_names, big-endian) paired with JSO
 });
 
 test('Keras 0.x weights (nb_layers / param_N) are paired by position', async () => {
-  const spec = await importKerasModelAndWeights(new TextEncoder().encode(k2Config(['x', 'y', 'z'])), { weights: fx('raw_keras0.h5') });
+  const spec = await importKerasModelAndWeights(new TextEncoder().encode(k2Config(['x', 'y', 'z'], 1)), { weights: fx('raw_keras0.h5') });
   assert.deepEqual([...layer(spec, 'x').weights[0].values], new Array(6).fill(0));
   assert.deepEqual([...layer(spec, 'x').weights[1].values].map((v) => +v.toFixed(5)), [0.1, 0.1, 0.1]);
   assert.deepEqual([...layer(spec, 'z').weights[0].values], [2, 2, 2]);
@@ -197,4 +197,66 @@ test('weights that do not fit the configuration → WeightMismatchError naming f
     'k3_nested.weights.h5',
     /layers\//,
   );
+});
+
+test('the format comes from the bytes, not the name', async () => {
+  const spec = await importKerasModelAndWeights(bytes('k3_nested.h5'), { label: 'model.keras' });
+  assert.equal(spec.format, 'legacy-h5');
+  const spec2 = await importKerasModelAndWeights(bytes('k3_nested.keras'), { label: 'model.h5' });
+  assert.equal(spec2.format, 'keras-v3');
+});
+
+test('options override the recorded version and backend', async () => {
+  const spec = await importKerasModelAndWeights(new TextEncoder().encode(k2Config(['dense_1', 'dropout_1', 'dense_2'])), {
+    weights: fx('raw_k2_weights.h5'),
+    kerasVersion: '2.1.6',
+    theano: true,
+  });
+  assert.equal(spec.kerasVersion.raw, '2.1.6');
+  assert.equal(spec.backend, 'theano');
+  const recorded = await importKerasModelAndWeights(new TextEncoder().encode(k2Config(['dense_1', 'dropout_1', 'dense_2'])), {
+    weights: fx('raw_k2_weights.h5'),
+  });
+  // The weights file records keras_version 2.2.4 / tensorflow (root attributes of raw_k2_weights.h5).
+  assert.equal(recorded.kerasVersion.raw, '2.2.4');
+  assert.equal(recorded.backend, 'tensorflow');
+});
+
+test('a nested model layer whose stored kernel does not fit the config → WeightMismatchError naming it', async () => {
+  const cfg = JSON.parse(readFileSync(fx('k3_nested.json'), 'utf8'));
+  const edit = (o: unknown): void => {
+    if (Array.isArray(o)) o.forEach(edit);
+    else if (o && typeof o === 'object') {
+      const r = o as Record<string, unknown>;
+      const c = r.config as Record<string, unknown> | undefined;
+      if (r.class_name === 'Dense' && c && c.name === 'sd2') c.units = 5;
+      Object.values(r).forEach(edit);
+    }
+  };
+  edit(cfg);
+  await rejectsWith(
+    importKerasModelAndWeights(new TextEncoder().encode(JSON.stringify(cfg)), { weights: fx('k3_nested.weights.h5'), label: 'edited.json' }),
+    WeightMismatchError,
+    'k3_nested.weights.h5',
+    /sd2/,
+  );
+});
+
+test('a weight store with a cyclic group structure is refused, not walked forever', async () => {
+  const cfg = JSON.stringify({
+    module: 'keras', class_name: 'Sequential',
+    config: { name: 's', layers: [{ module: 'keras.layers', class_name: 'InputLayer', config: { name: 'i', batch_shape: [null, 2] } },
+      { module: 'keras.layers', class_name: 'Dense', config: { name: 'd', units: 2 } }] },
+  });
+  await rejectsWith(
+    importKerasModelAndWeights(new TextEncoder().encode(cfg), { weights: fx('raw_cycle.weights.h5') }),
+    CorruptFileError,
+    'raw_cycle.weights.h5',
+    /cycle/,
+  );
+});
+
+test('variables owned by the model object itself (subclassed style) are not silently dropped', async () => {
+  await rejectsWith(readModelFile(fx('own_vars.h5')), UnsupportedFeatureError, 'own_vars.h5', /tiny\/scale/);
+  await rejectsWith(importKerasModelAndWeights(fx('own_vars.json'), { weights: fx('own_vars.weights.h5') }), UnsupportedFeatureError, 'own_vars.weights.h5', /\/vars/);
 });

@@ -16,6 +16,9 @@ program
 // Each entry: a module exporting `register(program: Command): void`.
 const commandModules: Array<() => Promise<{ register(p: Command): void }>> = [
   () => import('./summary.ts'),
+  () => import('./sample.ts'),
+  () => import('./init.ts'),
+  () => import('./predict.ts'),
 ];
 
 export async function main(argv: string[]): Promise<number> {

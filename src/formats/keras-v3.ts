@@ -66,12 +66,23 @@ export interface WeightStore {
 /** Top-level groups that hold training state, never model weights. */
 const NON_MODEL_ROOTS = new Set(['optimizer', 'metrics', 'compile_metrics', 'loss', 'compiled_metrics', 'compiled_loss']);
 
+const MAX_DEPTH = 64;
+const MAX_GROUPS = 1_000_000;
+
 export function readWeightStore(h5: Hdf5File, opts: { readValues?: boolean } = {}): WeightStore {
   const readValues = opts.readValues ?? true;
   const rootKeys = h5.keys('/');
   const container = rootKeys.includes('layers') || !rootKeys.includes('_layer_checkpoint_dependencies') ? 'layers' : '_layer_checkpoint_dependencies';
   const vars = new Map<string, WeightSpec[]>();
-  const walk = (path: string, keys: string[]) => {
+  let groups = 0;
+  const walk = (path: string, keys: string[], depth: number) => {
+    // Hard links can make a group its own descendant; Keras nests a few levels per model, never this deep.
+    if (depth > MAX_DEPTH || ++groups > MAX_GROUPS) {
+      throw new CorruptFileError(`the weight store nests groups too deeply or has too many of them (at /${path}); it may contain a cycle`, {
+        file: h5.label,
+        hint: 'this is not a file Keras wrote',
+      });
+    }
     for (const k of keys) {
       const child = path ? `${path}/${k}` : k;
       if (!path && NON_MODEL_ROOTS.has(k)) continue;
@@ -80,11 +91,11 @@ export function readWeightStore(h5: Hdf5File, opts: { readValues?: boolean } = {
       if (k === 'vars') {
         vars.set(path, readVars(h5, child, childKeys, readValues));
       } else {
-        walk(child, childKeys);
+        walk(child, childKeys, depth + 1);
       }
     }
   };
-  walk('', rootKeys);
+  walk('', rootKeys, 0);
   return { label: h5.label, container, vars };
 }
 

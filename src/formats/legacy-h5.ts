@@ -5,7 +5,7 @@
  * This module only reads what the file holds — config strings, version attributes, and the weight groups in
  * `layer_names` / `weight_names` order. Pairing those groups with layers is weights.ts's job.
  */
-import { CorruptFileError, WeightMismatchError } from '../errors.ts';
+import { CorruptFileError, UnsupportedFeatureError, WeightMismatchError } from '../errors.ts';
 import type { Hdf5File } from '../io/hdf5.ts';
 import type { WeightSpec } from '../spec/types.ts';
 
@@ -49,7 +49,7 @@ function str(h5: Hdf5File, path: string, name: string): string | null {
 /**
  * Read weights in Keras order: `layer_names` gives the groups, each group's `weight_names` the datasets.
  * HDF5 iteration order (alphabetical) is never used.
- * `skipWeights` lists group names whose tensors are not needed (only their names are read).
+ * With `readValues: false` only names, shapes and dtypes are read (values empty).
  */
 export function readLegacyH5(h5: Hdf5File, opts: { readValues?: boolean } = {}): LegacyH5Contents {
   const kind = legacyKind(h5);
@@ -72,6 +72,18 @@ export function readLegacyH5(h5: Hdf5File, opts: { readValues?: boolean } = {}):
       if (full) throw new CorruptFileError(`${wroot} has no 'layer_names' attribute`, { file: h5.label });
     } else {
       groups = layerNames.map((name) => readGroup(h5, wroot, name, readValues));
+    }
+    // Keras 3 writes variables owned by the model object itself here (not a layer); empty for
+    // Sequential/Functional models. Anything in it would have nowhere to go.
+    const top = joinPath(wroot, 'top_level_model_weights');
+    if (!layerNames?.includes('top_level_model_weights') && h5.kind(top) === 'group') {
+      const names = h5.stringListAttr(top, 'weight_names') ?? [];
+      if (names.length > 0) {
+        throw new UnsupportedFeatureError(`the model object owns variables of its own (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}), as subclassed models do`, {
+          file: h5.label,
+          hint: 'only Sequential and Functional models can be imported; move the variables into a layer',
+        });
+      }
     }
   } else if (full) {
     throw new CorruptFileError("the file has a model_config but no 'model_weights' group", {
@@ -98,16 +110,26 @@ function joinPath(...parts: string[]): string {
 
 function readGroup(h5: Hdf5File, wroot: string, name: string, readValues: boolean): WeightGroup {
   const gpath = joinPath(wroot, name);
-  if (h5.kind(gpath) !== 'group') {
-    throw new CorruptFileError(`layer_names lists '${name}' but the file has no group for it`, { file: h5.label, layer: name });
+  // Existence is checked only when a read fails: path lookups cost as much as small reads.
+  let names: string[];
+  try {
+    names = h5.stringListAttr(gpath, 'weight_names') ?? [];
+  } catch (e) {
+    if (h5.kind(gpath) !== 'group') {
+      throw new CorruptFileError(`layer_names lists '${name}' but the file has no group for it`, { file: h5.label, layer: name });
+    }
+    throw e;
   }
-  const names = h5.stringListAttr(gpath, 'weight_names') ?? [];
   const weights = names.map((wname) => {
     const dpath = joinPath(gpath, wname);
-    if (h5.kind(dpath) !== 'dataset') {
-      throw new WeightMismatchError(`weight '${wname}' listed in weight_names has no dataset at ${dpath}`, { file: h5.label, layer: name });
+    try {
+      return readWeight(h5, dpath, wname, readValues);
+    } catch (e) {
+      if (h5.kind(dpath) !== 'dataset') {
+        throw new WeightMismatchError(`weight '${wname}' listed in weight_names has no dataset at ${dpath}`, { file: h5.label, layer: name });
+      }
+      throw e;
     }
-    return readWeight(h5, dpath, wname, readValues);
   });
   return { name, weights };
 }

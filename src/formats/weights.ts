@@ -9,10 +9,11 @@
  * - Weight stores (`.keras`, `*.weights.h5`): paths are class-based and rebuilt by walking the config.
  * Wrappers (Bidirectional, TimeDistributed) keep their weights on the wrapper LayerSpec.
  */
-import { WeightMismatchError } from '../errors.ts';
+import { UnsupportedFeatureError, WeightMismatchError } from '../errors.ts';
 import type { LayerSpec, ModelSpec, WeightSpec } from '../spec/types.ts';
 import type { WeightGroup } from './legacy-h5.ts';
 import type { WeightStore } from './keras-v3.ts';
+import { inferModelShapes } from '../spec/shapes/index.ts';
 
 /** Keras 3 op nodes (`keras.src.ops.*`) appear in `layers` but are not layers: no weights, no store path. */
 export function isOpNode(layer: LayerSpec): boolean {
@@ -190,6 +191,13 @@ export interface StorePathMap {
  * a container whose elements are named snake_case(class) uniquified in order (`dense`, `dense_1`, …).
  */
 export function attachStoreWeights(model: ModelSpec, store: WeightStore, source: string): number {
+  const own = store.vars.get('') ?? [];
+  if (own.length > 0) {
+    throw new UnsupportedFeatureError(`the model object owns ${own.length} variable(s) of its own (/vars), as subclassed models do`, {
+      file: source,
+      hint: 'only Sequential and Functional models can be imported; move the variables into a layer',
+    });
+  }
   const used = new Set<string>();
   const attached = attachContainer(model, store.container, store, source, used);
   // Anything left under the layer container belongs to no layer of the configuration.
@@ -253,4 +261,53 @@ function collectObject(path: string, className: string, store: WeightStore): Wei
   const rest = [...children].filter((c) => !known.includes(c)).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   for (const c of [...known.filter((k) => children.has(k)), ...rest]) out.push(...collectObject(`${path}/${c}`, '', store));
   return out;
+}
+
+/**
+ * Check stored weights against the weights the configuration implies (the shapes helper's inference):
+ * a different number of weights, or a weight with a different number of values, is a WeightMismatchError.
+ * Layouts that differ with the same number of values (legacy 4-D Conv1D kernels, `channels_first` Keras 1
+ * kernels, bias (3u) vs (2,3u) reshapes…) are converted later by the weight loader, so only sizes are compared
+ * here. Keras 1 files are skipped: their per-gate RNN tensors and Theano layouts are converted later too.
+ * Layers whose weights cannot be inferred (custom classes, unknown input shapes) are not checked.
+ */
+export function validateWeights(model: ModelSpec, source: string): void {
+  if (model.kerasVersion.major === 1) return;
+  let inferred: Map<string, { shape: number[] }[] | undefined>;
+  try {
+    inferred = inferModelShapes(model).layerWeights;
+  } catch {
+    return; // inference is a check here, never a reason to refuse a model
+  }
+  for (const layer of model.layers) {
+    if (layer.innerModel) {
+      // Inner layers carry the weights; check them against the inner model's own inference.
+      validateWeights(layer.innerModel, source);
+      continue;
+    }
+    if (isOpNode(layer)) continue;
+    const want = inferred.get(layer.name);
+    if (!want) continue;
+    const got = layer.weights;
+    if (got.length === 0 && want.length === 0) continue;
+    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+    if (got.length !== want.length) {
+      // CuDNN-style layers and some legacy RNNs store a different tensor count that the loader converts.
+      if (/CuDNN/.test(layer.className)) continue;
+      throw new WeightMismatchError(
+        `the file has ${got.length} weight(s) for this ${layer.className} but its configuration implies ${want.length} ` +
+          `(file: ${got.map((w) => `${w.name} ${JSON.stringify(w.shape)}`).join(', ') || 'none'}; ` +
+          `expected: ${want.map((w) => JSON.stringify(w.shape)).join(', ')})`,
+        { file: source, layer: layer.name, hint: 'check that the weights belong to this architecture' },
+      );
+    }
+    got.forEach((w, i) => {
+      if (size(w.shape) !== size(want[i].shape) && !/CuDNN/.test(layer.className)) {
+        throw new WeightMismatchError(
+          `weight ${i} ('${w.name}') has shape ${JSON.stringify(w.shape)} but the configuration implies ${JSON.stringify(want[i].shape)}`,
+          { file: source, layer: layer.name, hint: 'check that the weights belong to this architecture' },
+        );
+      }
+    });
+  }
 }

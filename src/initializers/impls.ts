@@ -2,7 +2,7 @@
  * The initializer implementations (`IWeightInit`). Each one is a small parametric value generator;
  * the `WeightInit` enum (presets.ts) names the common parameter sets.
  */
-import { InvalidConfigError } from '../errors.ts';
+import { InvalidConfigError, UnsupportedFeatureError } from '../errors.ts';
 import type { Fans } from './fans.ts';
 import { createRandom, type RandomSource } from './random.ts';
 import { randomOrthogonal } from './qr.ts';
@@ -27,21 +27,32 @@ export interface IWeightInit {
    * (so repeated calls give the same values, as Keras 3 does), not from the caller's source.
    */
   readonly seed: number | null;
-  /** Values for `shape` (row-major), given the fans Keras would have computed and a random source. */
-  generate(shape: number[], fans: Fans, rng: RandomSource): Float32Array;
+  /**
+   * Values for `shape` (row-major), given the fans Keras would have computed and a random source.
+   * `out`, when given, receives the values (it must hold exactly prod(shape)) and is returned.
+   */
+  generate(shape: number[], fans: Fans, rng: RandomSource, out?: Float32Array): Float32Array;
   serialize(): SerializedInit;
   /** One line, e.g. "VarianceScaling(scale=2, mode=fan_in, distribution=truncated_normal)". */
   describe(): string;
 }
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** The caller's buffer (checked) or a new one. */
+function target(shape: number[], out?: Float32Array): Float32Array {
+  const n = count(shape);
+  if (!out) return new Float32Array(n);
+  if (out.length !== n) throw new RangeError(`output buffer holds ${out.length} values, shape [${shape}] needs ${n}`);
+  return out;
+}
 const fmt = (x: number): string => (Number.isInteger(x) ? `${x}` : `${+x.toPrecision(8)}`);
 
 abstract class Base implements IWeightInit {
   abstract readonly kind: InitKind;
   readonly usesFans: boolean = false;
   readonly seed: number | null = null;
-  abstract generate(shape: number[], fans: Fans, rng: RandomSource): Float32Array;
+  abstract generate(shape: number[], fans: Fans, rng: RandomSource, out?: Float32Array): Float32Array;
   abstract serialize(): SerializedInit;
   abstract describe(): string;
   protected source(rng: RandomSource): RandomSource {
@@ -52,8 +63,8 @@ abstract class Base implements IWeightInit {
 export class ConstantInit extends Base {
   readonly kind = 'constant' as const;
   constructor(readonly value: number) { super(); }
-  generate(shape: number[]): Float32Array {
-    return new Float32Array(count(shape)).fill(this.value);
+  generate(shape: number[], _fans?: Fans, _rng?: RandomSource, out?: Float32Array): Float32Array {
+    return target(shape, out).fill(this.value);
   }
   serialize(): SerializedInit { return { kind: this.kind, value: this.value }; }
   describe(): string { return `Constant(${fmt(this.value)})`; }
@@ -62,8 +73,8 @@ export class ConstantInit extends Base {
 export class NormalInit extends Base {
   readonly kind = 'normal' as const;
   constructor(readonly mean: number, readonly stddev: number, override readonly seed: number | null = null) { super(); }
-  generate(shape: number[], _fans: Fans, rng: RandomSource): Float32Array {
-    const out = new Float32Array(count(shape));
+  generate(shape: number[], _fans: Fans, rng: RandomSource, into?: Float32Array): Float32Array {
+    const out = target(shape, into);
     this.source(rng).fillNormal(out, this.mean, this.stddev);
     return out;
   }
@@ -74,8 +85,8 @@ export class NormalInit extends Base {
 export class UniformInit extends Base {
   readonly kind = 'uniform' as const;
   constructor(readonly minval: number, readonly maxval: number, override readonly seed: number | null = null) { super(); }
-  generate(shape: number[], _fans: Fans, rng: RandomSource): Float32Array {
-    const out = new Float32Array(count(shape));
+  generate(shape: number[], _fans: Fans, rng: RandomSource, into?: Float32Array): Float32Array {
+    const out = target(shape, into);
     this.source(rng).fillUniform(out, this.minval, this.maxval);
     return out;
   }
@@ -87,8 +98,8 @@ export class UniformInit extends Base {
 export class TruncatedNormalInit extends Base {
   readonly kind = 'truncated_normal' as const;
   constructor(readonly mean: number, readonly stddev: number, override readonly seed: number | null = null) { super(); }
-  generate(shape: number[], _fans: Fans, rng: RandomSource): Float32Array {
-    const out = new Float32Array(count(shape));
+  generate(shape: number[], _fans: Fans, rng: RandomSource, into?: Float32Array): Float32Array {
+    const out = target(shape, into);
     this.source(rng).fillTruncatedNormal(out, this.mean, this.stddev);
     return out;
   }
@@ -137,9 +148,9 @@ export class VarianceScalingInit extends Base {
     const n = this.mode === 'fan_in' ? fans.fanIn : this.mode === 'fan_out' ? fans.fanOut : (fans.fanIn + fans.fanOut) / 2;
     return this.scale / Math.max(1, n);
   }
-  generate(shape: number[], fans: Fans, rng: RandomSource): Float32Array {
+  generate(shape: number[], fans: Fans, rng: RandomSource, into?: Float32Array): Float32Array {
     const s = this.variance(fans);
-    const out = new Float32Array(count(shape));
+    const out = target(shape, into);
     const src = this.source(rng);
     if (this.distribution === 'uniform') {
       const limit = Math.sqrt(3 * s);
@@ -171,14 +182,20 @@ export class VarianceScalingInit extends Base {
 export class OrthogonalInit extends Base {
   readonly kind = 'orthogonal' as const;
   constructor(readonly gain: number, override readonly seed: number | null = null, readonly flatten: 'last' | 'first' = 'last') { super(); }
-  generate(shape: number[], _fans: Fans, rng: RandomSource): Float32Array {
+  generate(shape: number[], _fans: Fans, rng: RandomSource, into?: Float32Array): Float32Array {
     if (shape.length < 2) {
       throw new InvalidConfigError(`Orthogonal initializer needs a weight of rank ≥ 2, got shape [${shape}]`, { hint: 'Keras raises the same error for this layer; use another initializer' });
     }
     const rows = this.flatten === 'last' ? count(shape.slice(0, -1)) : shape[0];
     const cols = this.flatten === 'last' ? shape[shape.length - 1] : count(shape.slice(1));
-    const q = randomOrthogonal(rows, cols, this.source(rng));
-    const out = new Float32Array(q.length);
+    let q: Float64Array;
+    try {
+      q = randomOrthogonal(rows, cols, this.source(rng));
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new UnsupportedFeatureError(`${e.message} (weight shape [${shape}])`, { hint: 'load real weights for this layer instead of initializing it' });
+    }
+    const out = target(shape, into);
     for (let i = 0; i < q.length; i++) out[i] = this.gain * q[i];
     return out;
   }
@@ -194,11 +211,11 @@ export class OrthogonalInit extends Base {
 export class IdentityInit extends Base {
   readonly kind = 'identity' as const;
   constructor(readonly gain: number, readonly rule: 'square' | 'tiled' | 'padded' = 'padded') { super(); }
-  generate(shape: number[]): Float32Array {
+  generate(shape: number[], _fans?: Fans, _rng?: RandomSource, into?: Float32Array): Float32Array {
     const bad = (why: string) => new InvalidConfigError(`Identity initializer cannot fill shape [${shape}]: ${why}`, { hint: 'the Keras version that wrote this file raises the same error; use another initializer' });
     if (shape.length !== 2) throw bad('it needs a 2-D weight');
     const [r, c] = shape;
-    const out = new Float32Array(r * c);
+    const out = target(shape, into).fill(0);
     if (this.rule === 'square' && r !== c) throw bad('this Keras version only accepts square matrices');
     if (this.rule === 'tiled') {
       const lo = Math.min(r, c), hi = Math.max(r, c);
@@ -220,7 +237,7 @@ export class IdentityInit extends Base {
 export class StftInit extends Base {
   readonly kind = 'stft' as const;
   constructor(readonly side: 'real' | 'imag', readonly window: string | number[] | null, readonly scaling: 'density' | 'spectrum' | null, readonly periodic: boolean) { super(); }
-  generate(shape: number[]): Float32Array {
+  generate(shape: number[], _fans?: Fans, _rng?: RandomSource, into?: Float32Array): Float32Array {
     if (shape.length !== 3) throw new InvalidConfigError(`STFT initializer needs a (frame_length, 1, bins) weight, got [${shape}]`);
     const [T, , K] = shape;
     const N = 2 * (K - 1);
@@ -230,7 +247,7 @@ export class StftInit extends Base {
     let div = 1;
     if (w && this.scaling === 'density') div = Math.sqrt(w.reduce((a, b) => a + b * b, 0));
     else if (w && this.scaling === 'spectrum') div = w.reduce((a, b) => a + Math.abs(b), 0);
-    const out = new Float32Array(T * shape[1] * K);
+    const out = target(shape, into);
     for (let t = 0; t < T; t++) {
       for (let k = 0; k < K; k++) {
         const arg = (-2 * Math.PI * t * k) / N;
@@ -261,12 +278,13 @@ export class CustomInit extends Base {
   readonly kind = 'custom' as const;
   override readonly usesFans = true;
   constructor(readonly name: string, private readonly fn: (shape: number[], fans: Fans, rng: RandomSource) => Float32Array | number[], readonly config: unknown) { super(); }
-  generate(shape: number[], fans: Fans, rng: RandomSource): Float32Array {
+  generate(shape: number[], fans: Fans, rng: RandomSource, into?: Float32Array): Float32Array {
     const v = this.fn(shape, fans, rng);
-    const out = v instanceof Float32Array ? v : Float32Array.from(v);
+    let out = v instanceof Float32Array ? v : Float32Array.from(v);
     if (out.length !== count(shape)) {
       throw new InvalidConfigError(`registered initializer '${this.name}' returned ${out.length} values for shape [${shape}] (${count(shape)} expected)`, { hint: 'fix the registered factory' });
     }
+    if (into) { target(shape, into).set(out); out = into; }
     return out;
   }
   serialize(): SerializedInit { return { kind: this.kind, name: this.name, config: this.config }; }

@@ -6,7 +6,10 @@
  * `Math.imul` / shift arithmetic (exact in JS, fast in V8). Seeded through splitmix32 so that
  * nearby seeds give unrelated streams.
  *
- * Normals: the Marsaglia–Tsang ziggurat (128 layers). The layer index comes from the low 7 bits and
+ * Float32 fills (what weights use) go through the 8-lane vector engine in simd.ts (WebAssembly SIMD
+ * or its bit-identical scalar twin): uniform from the top 24 bits, normals by inverse CDF.
+ *
+ * Float64 fills and scalar draws: the Marsaglia–Tsang ziggurat (128 layers). The layer index comes from the low 7 bits and
  * the value from the upper 25 bits of the same 32-bit draw, so index and value never share bits
  * (the flaw Doornik 2005 found in the original). Truncated normals re-draw values beyond ±2σ,
  * which is how TF / JAX / NumPy backends of Keras define `truncated_normal`.
@@ -14,6 +17,8 @@
  * Keras' own bitstreams (TF Philox, JAX threefry, torch MT) cannot be reproduced from JS; a Keras
  * `seed` is used as a seed for this generator: same law, same determinism, different numbers.
  */
+
+import { createKernels, type Kernels } from './simd.ts';
 
 /** A seeded source of uniform and normal variates. */
 export interface RandomSource {
@@ -25,7 +30,7 @@ export interface RandomSource {
   uniform(): number;
   /** Standard normal N(0, 1). */
   normal(): number;
-  /** Fill `out` with U[lo, hi). */
+  /** Fill `out` with U[lo, hi). Float32 arrays use the vector engine (simd.ts), Float64 ones the scalar stream. */
   fillUniform(out: Float32Array | Float64Array, lo: number, hi: number): void;
   /** Fill `out` with N(mean, std). */
   fillNormal(out: Float32Array | Float64Array, mean: number, std: number): void;
@@ -63,6 +68,10 @@ const FN = new Float64Array(128);
 
 const TWO_POW_32_INV = 1 / 4294967296;
 
+let forceScalarKernels = false;
+/** Testing aid: make new sources use the scalar float32 engine (identical numbers, no WebAssembly). */
+export function setForceScalarKernels(on: boolean): void { forceScalarKernels = on; }
+
 /** Scratch list of (index, raw draw) pairs the ziggurat fast loop could not finish. */
 let pending = new Int32Array(1 << 14);
 
@@ -83,6 +92,8 @@ function randomSeed(): number {
 
 class Xoshiro128 implements RandomSource {
   readonly seed: number;
+  /** Vector engine for float32 fills, seeded from this stream on first use. */
+  private kern: Kernels | null = null;
   // state kept in plain fields; the fill loops copy them to locals for speed
   private s0: number; private s1: number; private s2: number; private s3: number;
 
@@ -135,7 +146,18 @@ class Xoshiro128 implements RandomSource {
     return NaN;
   }
 
+  private kernels(): Kernels {
+    if (!this.kern) {
+      const words = new Int32Array(32);
+      for (let i = 0; i < 32; i++) words[i] = this.nextUint32() | 0;
+      this.kern = createKernels(forceScalarKernels);
+      this.kern.setState(words);
+    }
+    return this.kern;
+  }
+
   fillUniform(out: Float32Array | Float64Array, lo: number, hi: number): void {
+    if (out instanceof Float32Array) { this.kernels().fill(out, 0, lo, hi - lo, hi); return; }
     const n = out.length;
     const span = (hi - lo) * TWO_POW_32_INV;
     let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
@@ -146,14 +168,15 @@ class Xoshiro128 implements RandomSource {
       out[i] = lo + r * span;
     }
     this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
-    if (out instanceof Float32Array) clampBelow(out, lo, hi);
   }
 
   fillNormal(out: Float32Array | Float64Array, mean: number, std: number): void {
+    if (out instanceof Float32Array) { this.kernels().fill(out, 1, mean, std, 0); return; }
     this.fillZig(out, mean, std, Infinity);
   }
 
   fillTruncatedNormal(out: Float32Array | Float64Array, mean: number, std: number): void {
+    if (out instanceof Float32Array) { this.kernels().fill(out, 2, mean, std, 0); return; }
     this.fillZig(out, mean, std, 2);
   }
 
@@ -203,22 +226,6 @@ class Xoshiro128 implements RandomSource {
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
-}
-
-/** Float32 rounding can turn lo + u·(hi−lo) into hi; Keras' uniform is half-open, so step back. */
-function clampBelow(out: Float32Array, lo: number, hi: number): void {
-  const top = Math.fround(hi);
-  if (!(Math.fround(lo) < top)) return;
-  for (let i = 0; i < out.length; i++) {
-    if (out[i] >= top) out[i] = prevFloat32(top);
-  }
-}
-
-function prevFloat32(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer);
-  if (x > 0) u[0] -= 1; else if (x < 0) u[0] += 1; else { f[0] = -1.401298464324817e-45; return f[0]; }
-  return f[0];
 }
 
 /**

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import { registerBuilder } from './registry.ts';
-import { baseArgs, Cfg, clean, one, tfConstraint, tfRegularizer } from './common.ts';
+import { baseArgs, Cfg, clean, one, softmaxAxis, tfConstraint, tfRegularizer } from './common.ts';
 
 /** A weightless elementwise layer. */
 export class ElementwiseLayer extends layers.Layer {
@@ -81,11 +81,14 @@ registerBuilder({
   classNames: ['Softmax'],
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
-    const axis = c.raw('axis');
+    let axis = c.raw('axis') ?? -1;
     if (Array.isArray(axis)) {
       if (axis.length !== 1) throw c.unsupported(`axis=${JSON.stringify(axis)}`);
-      return layers.softmax({ ...baseArgs(layer), axis: axis[0] as number });
+      axis = axis[0];
     }
-    return layers.softmax({ ...baseArgs(layer), axis: c.int('axis', -1) });
+    if (typeof axis !== 'number') throw c.bad('axis', 'must be an integer');
+    if (axis === -1) return layers.softmax({ ...baseArgs(layer), axis: -1 });
+    const ax = axis;
+    return new ElementwiseLayer(baseArgs(layer), (x) => softmaxAxis(x, ax));
   },
 });

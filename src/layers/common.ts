@@ -157,13 +157,57 @@ const custom: Record<string, () => TfActivation> = {
   squareplus: () => makeActivation('kerasSquareplus', (x) => tf.div(tf.add(x, tf.sqrt(tf.add(tf.square(x), 4))), 2)),
   sparse_plus: () => makeActivation('kerasSparsePlus', (x) => tf.where(tf.lessEqual(x, -1), tf.zerosLike(x), tf.where(tf.greaterEqual(x, 1), x, tf.div(tf.square(tf.add(x, 1)), 4)))),
   log_sigmoid: () => makeActivation('kerasLogSigmoid', (x) => tf.logSigmoid(x)),
+  glu: () => makeActivation('kerasGlu', (x) => { const [a, b] = tf.split(x, 2, -1); return tf.mul(a, tf.sigmoid(b)); }),
+  soft_shrink: () => makeActivation('kerasSoftShrink', (x) => tf.where(tf.greater(x, 0.5), tf.sub(x, 0.5), tf.where(tf.less(x, -0.5), tf.add(x, 0.5), tf.zerosLike(x)))),
+  hard_shrink: () => makeActivation('kerasHardShrink', (x) => tf.where(tf.greater(tf.abs(x), 0.5), x, tf.zerosLike(x))),
+  sparse_sigmoid: () => makeActivation('kerasSparseSigmoid', (x) => tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1)),
+  sparsemax: () => makeActivation('kerasSparsemax', sparsemax),
 };
+
+/**
+ * keras.activations.sparsemax over the last axis, exactly as Keras 3 computes it — including its
+ * threshold τ = (Σ_{support} cumsum − 1)/k, which sums the cumulative sums of the support (the
+ * paper uses the k-th cumulative sum); we reproduce Keras' numbers, not the paper's.
+ */
+export function sparsemax(x: tf.Tensor): tf.Tensor {
+  const ax = x.rank - 1;
+  const k = x.shape[ax];
+  const sorted = tf.topk(x, k).values;
+  const cs = tf.cumsum(sorted, ax);
+  const r = tf.range(1, k + 1);
+  const support = tf.greater(tf.sub(sorted, tf.div(tf.sub(cs, 1), r)), 0);
+  const kk = tf.sum(tf.cast(support, 'float32'), ax, true);
+  const tau = tf.div(tf.sub(tf.sum(tf.where(support, cs, tf.zerosLike(cs)), ax, true), 1), kk);
+  return tf.maximum(tf.sub(x, tau), 0);
+}
+
+/** Softmax along any axis (tfjs' kernel only supports the last one). */
+export function softmaxAxis(x: tf.Tensor, axis: number): tf.Tensor {
+  const ax = axis < 0 ? x.rank + axis : axis;
+  if (ax === x.rank - 1) return tf.softmax(x);
+  const e = tf.exp(tf.sub(x, tf.max(x, ax, true)));
+  return tf.div(e, tf.sum(e, ax, true));
+}
 
 /** Names tfjs-layers implements identically (its own identifiers on the right). */
 const SAME: Record<string, string> = {
   linear: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', softplus: 'softplus',
   softsign: 'softsign', elu: 'elu', selu: 'selu', swish: 'swish', gelu: 'gelu', mish: 'mish', log_softmax: 'logSoftmax',
 };
+
+const userActivations = new Map<string, (x: tf.Tensor) => tf.Tensor>();
+
+/**
+ * Supply a custom activation function referenced by name in configs (e.g. hls4ml's `binary_tanh`,
+ * a Keras 3 registered function "my_pkg>swish2"). Replaces a built-in of the same name.
+ */
+export function registerActivation(name: string, fn: (x: tf.Tensor) => tf.Tensor): void {
+  userActivations.set(name, fn);
+}
+
+export function unregisterActivation(name: string): void {
+  userActivations.delete(name);
+}
 
 /** The name of a Keras activation as found in a config (string, K3 function object or legacy dict). */
 export function activationName(v: unknown): string | null {
@@ -188,13 +232,15 @@ export function tfActivation(v: unknown, ctx: BuildContext, layerName: string): 
     throw new InvalidConfigError(`activation ${JSON.stringify(v)} is not a Keras activation`, { file: ctx.source, layer: layerName });
   }
   const name = raw.replace(/^keras\.activations\./, '');
+  const user = userActivations.get(raw) ?? userActivations.get(name);
+  if (user) return makeActivation(`user_${name}`, user);
   if (name === 'hard_sigmoid') return ctx.kerasMajor >= 3 ? custom.hard_sigmoid_k3() : 'hardSigmoid';
   if (name === 'hard_swish') return custom.hard_silu();
   if (SAME[name]) return SAME[name];
   if (custom[name]) return custom[name]();
   throw new UnsupportedFeatureError(`activation '${name}' is not supported`, {
     file: ctx.source, layer: layerName,
-    hint: `supported: ${[...Object.keys(SAME), 'hard_sigmoid', 'hard_swish', ...Object.keys(custom).filter((k) => k !== 'hard_sigmoid_k3')].join(', ')}; or register the layer with registerCustomLayer()`,
+    hint: `register it with registerActivation('${name}', (x) => …); built in: ${[...Object.keys(SAME), 'hard_sigmoid', 'hard_swish', ...Object.keys(custom).filter((k) => k !== 'hard_sigmoid_k3')].join(', ')}`,
   });
 }
 

@@ -128,8 +128,6 @@ tf.serialization.registerClass(KerasConv1D as never);
 
 function convCommon(c: Cfg, rank: number) {
   const { layer, ctx } = c;
-  const groups = c.int('groups', 1);
-  if (groups !== 1) throw c.unsupported(`groups=${groups}`);
   return clean({
     ...baseArgs(layer),
     ...weightArgs(c),
@@ -147,6 +145,8 @@ registerBuilder({
   classNames: ['Conv1D'],
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
+    const custom = customConvFor(layer, ctx, 'conv', 1);
+    if (custom) return custom;
     const args = convCommon(c, 1) as Record<string, unknown>;
     const padding = c.padding(['valid', 'same', 'causal']);
     const channelsFirst = args.dataFormat === 'channelsFirst';
@@ -163,7 +163,7 @@ registerBuilder({
   classNames: ['Conv2D'],
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
-    return layers.conv2d({ ...convCommon(c, 2), padding: c.padding() } as never);
+    return customConvFor(layer, ctx, 'conv', 2) ?? layers.conv2d({ ...convCommon(c, 2), padding: c.padding() } as never);
   },
   convertWeights: convertConvWeights('conv'),
 });
@@ -172,21 +172,17 @@ registerBuilder({
   classNames: ['Conv3D'],
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
-    return layers.conv3d({ ...convCommon(c, 3), padding: c.padding() } as never);
+    return customConvFor(layer, ctx, 'conv', 3) ?? layers.conv3d({ ...convCommon(c, 3), padding: c.padding() } as never);
   },
   convertWeights: convertConvWeights('conv'),
 });
-
-function noOutputPadding(c: Cfg): void {
-  const op = c.raw('output_padding');
-  if (op !== undefined && op !== null && !(Array.isArray(op) ? op.every((v) => v === 0) : op === 0)) throw c.unsupported(`output_padding=${JSON.stringify(op)}`);
-}
 
 registerBuilder({
   classNames: ['Conv2DTranspose'],
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
-    noOutputPadding(c);
+    const custom = customConvFor(layer, ctx, 'transpose', 2);
+    if (custom) return custom;
     const args = convCommon(c, 2) as Record<string, unknown>;
     if ((args.dilationRate as number[]).some((d) => d !== 1)) throw c.unsupported('dilation_rate other than 1 in Conv2DTranspose');
     delete args.dilationRate;
@@ -199,11 +195,10 @@ registerBuilder({
   classNames: ['Conv3DTranspose'],
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
-    noOutputPadding(c);
-    const args = convCommon(c, 3) as Record<string, unknown>;
-    if ((args.dilationRate as number[]).some((d) => d !== 1)) throw c.unsupported('dilation_rate other than 1 in Conv3DTranspose');
-    delete args.dilationRate;
-    return layers.conv3dTranspose({ ...args, padding: c.padding() } as never);
+    const custom = customConvFor(layer, ctx, 'transpose', 3);
+    if (custom) return custom;
+    // no output_padding: still our layer, whose 3D path avoids the wasm backprop kernel
+    return new KerasConvTranspose(customArgs(c, 3, c.int('filters')), [null, null, null]);
   },
   convertWeights: convertConvWeights('transpose'),
 });
@@ -224,30 +219,6 @@ registerBuilder({
     }) as never);
   },
   // Keras flips only Conv1D/2D/3D, Conv2DTranspose and ConvLSTM2D kernels for Theano files; so do we.
-});
-
-registerBuilder({
-  classNames: ['DepthwiseConv2D'],
-  create(layer, ctx) {
-    const c = new Cfg(layer, ctx);
-    const w = weightArgs(c, 'depthwise');
-    // Keras 3 names the kernel `kernel_*`, Keras 2 `depthwise_*`
-    const reg = w.depthwiseRegularizer ?? weightArgs(c).kernelRegularizer;
-    return layers.depthwiseConv2d(clean({
-      ...baseArgs(layer),
-      kernelSize: c.ints('kernel_size', 2),
-      strides: c.ints('strides', 2, 1),
-      dilationRate: c.ints('dilation_rate', 2, 1),
-      padding: c.padding(),
-      depthMultiplier: c.int('depth_multiplier', 1),
-      activation: tfActivation(c.c.activation, ctx, layer.name),
-      useBias: c.bool('use_bias', true),
-      dataFormat: c.dataFormat(),
-      depthwiseInitializer: 'zeros', biasInitializer: 'zeros',
-      depthwiseRegularizer: reg, biasRegularizer: w.biasRegularizer,
-      depthwiseConstraint: w.depthwiseConstraint, biasConstraint: w.biasConstraint,
-    }) as never);
-  },
 });
 
 /* ------------------------------------------------------------------ LocallyConnected1D/2D */
@@ -362,3 +333,307 @@ registerBuilder({
     });
   },
 });
+
+/* ------------------------------------------------------------------ layers tfjs lacks */
+
+type Act = ReturnType<typeof tfActivation>;
+type VarLike = { read(): tf.Tensor };
+
+interface CustomConvArgs {
+  name: string; trainable: boolean; rank: number; filters: number; kernelSize: number[]; strides: number[]; dilation: number[];
+  padding: string; channelsFirst: boolean; useBias: boolean; activation: Act;
+}
+
+/** Shared plumbing of the convolution layers below: channel axis handling, weights, bias + activation. */
+abstract class CustomConv extends layers.Layer {
+  protected readonly a: CustomConvArgs;
+  protected vars: Record<string, VarLike> = {};
+  constructor(a: CustomConvArgs) {
+    super({ name: a.name, trainable: a.trainable });
+    this.a = a;
+  }
+  protected inChannels(s: Shape): number {
+    const c = this.a.channelsFirst ? s[1] : s[s.length - 1];
+    if (c === null) throw new Error('the channel dimension of the input must be known');
+    return c as number;
+  }
+  protected w(name: string, shape: number[]): void {
+    this.vars[name] = this.addWeight(name, shape, 'float32', initializers.zeros(), undefined, true) as unknown as VarLike;
+  }
+  protected abstract weightShapes(inC: number): [string, number[]][];
+  protected abstract spatialOut(sp: (number | null)[]): (number | null)[];
+  /** channels-last in, channels-last out, no bias/activation. */
+  protected abstract core(x: tf.Tensor): tf.Tensor;
+  protected abstract outChannels(inC: number): number;
+
+  override build(inputShape: Shape | Shape[]): void {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const inC = this.inChannels(s);
+    for (const [n, sh] of this.weightShapes(inC)) this.w(n, sh);
+    if (this.a.useBias) this.w('bias', [this.outChannels(inC)]);
+    this.built = true;
+  }
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const sp = this.a.channelsFirst ? s.slice(2) : s.slice(1, -1);
+    const out = this.spatialOut(sp);
+    const c = this.outChannels(this.inChannels(s));
+    return this.a.channelsFirst ? [s[0], c, ...out] : [s[0], ...out, c];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      let x = one(inputs);
+      const r = x.rank;
+      if (this.a.channelsFirst) x = tf.transpose(x, [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1]);
+      let y = this.core(x);
+      if (this.vars.bias) y = tf.add(y, this.vars.bias.read());
+      y = applyActivation(this.a.activation, y);
+      if (this.a.channelsFirst) y = tf.transpose(y, [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)]);
+      return y;
+    });
+  }
+}
+
+function convOut(d: number | null, k: number, s: number, dil: number, padding: string): number | null {
+  if (d === null) return null;
+  const ke = k + (k - 1) * (dil - 1);
+  if (padding === 'same') return Math.ceil(d / s);
+  if (padding === 'causal') return Math.ceil(d / s);
+  return Math.floor((d - ke) / s) + 1;
+}
+
+const convFn = (rank: number) => (x: tf.Tensor, k: tf.Tensor, strides: number[], pad: 'same' | 'valid', dil: number[]): tf.Tensor => {
+  if (rank === 1) return tf.conv1d(x as tf.Tensor3D, k as tf.Tensor3D, strides[0], pad, 'NWC', dil[0]);
+  if (rank === 2) return tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, strides as [number, number], pad, 'NHWC', dil as [number, number]);
+  return tf.conv3d(x as tf.Tensor5D, k as tf.Tensor5D, strides as [number, number, number], pad, 'NDHWC', dil as [number, number, number]);
+};
+
+/** Grouped convolution (Keras `groups` > 1): one convolution per channel group, concatenated. */
+export class GroupedConv extends CustomConv {
+  static className = 'KerasGroupedConv';
+  constructor(a: CustomConvArgs, readonly groups: number) { super(a); }
+  protected weightShapes(inC: number): [string, number[]][] {
+    return [['kernel', [...this.a.kernelSize, inC / this.groups, this.a.filters]]];
+  }
+  protected outChannels(): number { return this.a.filters; }
+  protected spatialOut(sp: (number | null)[]) {
+    return sp.map((d, i) => convOut(d, this.a.kernelSize[i], this.a.strides[i], this.a.dilation[i], this.a.padding));
+  }
+  protected core(x: tf.Tensor): tf.Tensor {
+    const rank = this.a.rank;
+    if (this.a.padding === 'causal') {
+      const left = this.a.dilation[0] * (this.a.kernelSize[0] - 1);
+      x = tf.pad(x, [[0, 0], [left, 0], [0, 0]]);
+    }
+    const pad = this.a.padding === 'same' ? 'same' : 'valid';
+    const xs = tf.split(x, this.groups, rank + 1);
+    const ks = tf.split(this.vars.kernel.read(), this.groups, rank + 1);
+    return tf.concat(xs.map((xi, g) => convFn(rank)(xi, ks[g], this.a.strides, pad, this.a.dilation)), rank + 1);
+  }
+}
+tf.serialization.registerClass(GroupedConv as never);
+
+/** Transposed convolution with Keras' output_padding, any rank 1–3 (tfjs has 2D/3D without output_padding). */
+export class KerasConvTranspose extends CustomConv {
+  static className = 'KerasConvTranspose';
+  constructor(a: CustomConvArgs, readonly outputPadding: (number | null)[]) { super(a); }
+  protected weightShapes(inC: number): [string, number[]][] {
+    return [['kernel', [...this.a.kernelSize, this.a.filters, inC]]];
+  }
+  protected outChannels(): number { return this.a.filters; }
+  protected spatialOut(sp: (number | null)[]) {
+    return sp.map((d, i) => (d === null ? null : deconvLength(d, this.a.kernelSize[i], this.a.padding, this.outputPadding[i], this.a.strides[i])));
+  }
+  protected core(x: tf.Tensor): tf.Tensor {
+    const rank = this.a.rank;
+    const sp = x.shape.slice(1, -1);
+    const out = this.spatialOut(sp) as number[];
+    const pad = this.a.padding === 'same' ? 'same' : 'valid';
+    let k = this.vars.kernel.read();
+    if (rank === 1) {
+      const y = tf.conv2dTranspose(tf.expandDims(x, 2) as tf.Tensor4D, tf.expandDims(k, 1) as tf.Tensor4D, [x.shape[0], out[0], 1, this.a.filters], [this.a.strides[0], 1], pad);
+      return tf.squeeze(y, [2]);
+    }
+    if (rank === 2) return tf.conv2dTranspose(x as tf.Tensor4D, k as tf.Tensor4D, [x.shape[0], out[0], out[1], this.a.filters], this.a.strides as [number, number], pad);
+    // 3D: the wasm backend's Conv3DBackpropInput gives wrong results, so run the transposed
+    // convolution as a plain convolution of the zero-dilated, padded input with the flipped kernel.
+    return transposeAsConv(x, k, this.a.strides, out, this.a.kernelSize, this.a.padding);
+  }
+}
+tf.serialization.registerClass(KerasConvTranspose as never);
+
+/**
+ * Transposed convolution (channels-last, kernel (k…, out, in)) as a direct convolution:
+ * out[o] = Σ_j xd[o + pb − j]·w[j] with xd the input dilated by the stride; i.e. a correlation of
+ * xd padded by (k−1−pb) on the left with the spatially flipped kernel. pb follows TF's rule for the
+ * forward convolution that maps the output size back to the input size.
+ */
+function transposeAsConv(x: tf.Tensor, k: tf.Tensor, strides: number[], out: number[], ks: number[], padding: string): tf.Tensor {
+  const r = strides.length;
+  let xd = x;
+  for (let i = 0; i < r; i++) {
+    const s = strides[i];
+    const n = xd.shape[i + 1];
+    if (s > 1) {
+      const e = tf.expandDims(xd, i + 2);
+      const padded = tf.pad(e, e.shape.map((_, a) => (a === i + 2 ? [0, s - 1] : [0, 0])) as [number, number][]);
+      const sh = [...xd.shape];
+      sh[i + 1] = n * s;
+      xd = tf.slice(tf.reshape(padded, sh), 0, sh.map((d, a) => (a === i + 1 ? (n - 1) * s + 1 : d)));
+    }
+  }
+  const pads: [number, number][] = xd.shape.map(() => [0, 0]);
+  const crop: { begin: number[]; size: number[] } = { begin: xd.shape.map(() => 0), size: xd.shape.map(() => -1) };
+  for (let i = 0; i < r; i++) {
+    const n = x.shape[i + 1];
+    const total = padding === 'same' ? Math.max((n - 1) * strides[i] + ks[i] - out[i], 0) : 0;
+    const pb = Math.floor(total / 2);
+    const left = ks[i] - 1 - pb;
+    const right = out[i] + ks[i] - 1 - left - ((n - 1) * strides[i] + 1);
+    pads[i + 1] = [Math.max(left, 0), Math.max(right, 0)];
+    if (left < 0) crop.begin[i + 1] = -left;
+    if (right < 0) crop.size[i + 1] = (n - 1) * strides[i] + 1 + right + Math.min(left, 0);
+  }
+  let xp = tf.pad(xd, pads);
+  if (crop.begin.some((b) => b) || crop.size.some((v) => v >= 0)) xp = tf.slice(xp, crop.begin, crop.size);
+  const perm = [...Array.from({ length: r }, (_, i) => i), r + 1, r];
+  const w = tf.reverse(tf.transpose(k, perm), Array.from({ length: r }, (_, i) => i));
+  const ones = new Array(r).fill(1);
+  if (r === 3) return tf.conv3d(xp as tf.Tensor5D, w as tf.Tensor5D, ones as [number, number, number], 'valid');
+  if (r === 2) return tf.conv2d(xp as tf.Tensor4D, w as tf.Tensor4D, ones as [number, number], 'valid');
+  return tf.conv1d(xp as tf.Tensor3D, w as tf.Tensor3D, 1, 'valid');
+}
+
+/** Keras' deconv_output_length (dilation 1). */
+function deconvLength(d: number, k: number, padding: string, op: number | null, s: number): number {
+  if (op === null) return padding === 'valid' ? d * s + Math.max(k - s, 0) : d * s;
+  const pad = padding === 'same' ? Math.floor(k / 2) : 0;
+  return (d - 1) * s + k - 2 * pad + op;
+}
+
+/** SeparableConv1D and DepthwiseConv1D, run as their 2D forms with a unit width. */
+export class Conv1DViaDepthwise extends CustomConv {
+  static className = 'KerasDepthwiseConv1D';
+  constructor(a: CustomConvArgs, readonly depthMultiplier: number, readonly separable: boolean) { super(a); }
+  protected weightShapes(inC: number): [string, number[]][] {
+    const dw: [string, number[]] = [this.separable ? 'depthwise_kernel' : 'kernel', [this.a.kernelSize[0], inC, this.depthMultiplier]];
+    return this.separable ? [dw, ['pointwise_kernel', [1, inC * this.depthMultiplier, this.a.filters]]] : [dw];
+  }
+  protected outChannels(inC: number): number { return this.separable ? this.a.filters : inC * this.depthMultiplier; }
+  protected spatialOut(sp: (number | null)[]) {
+    return [convOut(sp[0], this.a.kernelSize[0], this.a.strides[0], this.a.dilation[0], this.a.padding)];
+  }
+  protected core(x: tf.Tensor): tf.Tensor {
+    if (this.a.padding === 'causal') {
+      const left = this.a.dilation[0] * (this.a.kernelSize[0] - 1);
+      x = tf.pad(x, [[0, 0], [left, 0], [0, 0]]);
+    }
+    const pad = this.a.padding === 'same' ? 'same' : 'valid';
+    const x4 = tf.expandDims(x, 2) as tf.Tensor4D;
+    const dw = tf.expandDims(this.vars[this.separable ? 'depthwise_kernel' : 'kernel'].read(), 1) as tf.Tensor4D;
+    const strides: [number, number] = [this.a.strides[0], 1];
+    const dil: [number, number] = [this.a.dilation[0], 1];
+    const y = this.separable
+      ? tf.separableConv2d(x4, dw, tf.expandDims(this.vars.pointwise_kernel.read(), 0) as tf.Tensor4D, strides, pad, dil)
+      : tf.depthwiseConv2d(x4, dw, strides, pad, 'NHWC', dil);
+    return tf.squeeze(y, [2]);
+  }
+}
+tf.serialization.registerClass(Conv1DViaDepthwise as never);
+
+function customArgs(c: Cfg, rank: number, filters: number | null): CustomConvArgs {
+  const { layer, ctx } = c;
+  return {
+    ...baseArgs(layer), rank, filters: filters ?? 0, kernelSize: c.ints('kernel_size', rank), strides: c.ints('strides', rank, 1),
+    dilation: c.ints('dilation_rate', rank, 1), padding: c.padding(['valid', 'same', 'causal']), channelsFirst: c.dataFormat() === 'channelsFirst',
+    useBias: c.bool('use_bias', true), activation: tfActivation(c.c.activation, ctx, layer.name),
+  };
+}
+
+registerBuilder({
+  classNames: ['Conv1DTranspose'],
+  create(layer, ctx) {
+    const c = new Cfg(layer, ctx);
+    const a = customArgs(c, 1, c.int('filters'));
+    if (a.dilation[0] !== 1) throw c.unsupported('dilation_rate other than 1 in Conv1DTranspose');
+    const op = c.raw('output_padding');
+    return new KerasConvTranspose(a, [op === null || op === undefined ? null : Array.isArray(op) ? (op[0] as number) : (op as number)]);
+  },
+  convertWeights: convertConvWeights('transpose'),
+});
+
+registerBuilder({
+  classNames: ['SeparableConv1D'],
+  create(layer, ctx) {
+    const c = new Cfg(layer, ctx);
+    return new Conv1DViaDepthwise(customArgs(c, 1, c.int('filters')), c.int('depth_multiplier', 1), true);
+  },
+});
+
+registerBuilder({
+  classNames: ['DepthwiseConv1D'],
+  create(layer, ctx) {
+    const c = new Cfg(layer, ctx);
+    return new Conv1DViaDepthwise(customArgs(c, 1, null), c.int('depth_multiplier', 1), false);
+  },
+});
+
+/** Used by the Conv/ConvTranspose builders above for what the stock tfjs layers cannot do. */
+export function customConvFor(layer: LayerSpec, ctx: BuildContext, kind: 'conv' | 'transpose', rank: number): layers.Layer | null {
+  const c = new Cfg(layer, ctx);
+  if (kind === 'conv') {
+    const groups = c.int('groups', 1);
+    if (groups === 1) return null;
+    return new GroupedConv(customArgs(c, rank, c.int('filters')), groups);
+  }
+  const op = c.raw('output_padding');
+  const ops = op === null || op === undefined ? null : Array.isArray(op) ? (op as (number | null)[]) : new Array(rank).fill(op);
+  const dil = c.ints('dilation_rate', rank, 1);
+  if (dil.some((d) => d !== 1)) throw c.unsupported(`dilation_rate=${JSON.stringify(dil)} in a transposed convolution`);
+  if (ops === null) return null;
+  return new KerasConvTranspose(customArgs(c, rank, c.int('filters')), ops);
+}
+
+/** DepthwiseConv2D on channels_first data (tfjs' own channels_first depthwise gives wrong results). */
+export class DepthwiseConv2DCF extends CustomConv {
+  static className = 'KerasDepthwiseConv2D';
+  constructor(a: CustomConvArgs, readonly depthMultiplier: number) { super(a); }
+  protected weightShapes(inC: number): [string, number[]][] {
+    return [['depthwise_kernel', [...this.a.kernelSize, inC, this.depthMultiplier]]];
+  }
+  protected outChannels(inC: number): number { return inC * this.depthMultiplier; }
+  protected spatialOut(sp: (number | null)[]) {
+    return sp.map((d, i) => convOut(d, this.a.kernelSize[i], this.a.strides[i], this.a.dilation[i], this.a.padding));
+  }
+  protected core(x: tf.Tensor): tf.Tensor {
+    return tf.depthwiseConv2d(x as tf.Tensor4D, this.vars.depthwise_kernel.read() as tf.Tensor4D, this.a.strides as [number, number], this.a.padding === 'same' ? 'same' : 'valid', 'NHWC', this.a.dilation as [number, number]);
+  }
+}
+tf.serialization.registerClass(DepthwiseConv2DCF as never);
+
+registerBuilder({
+  classNames: ['DepthwiseConv2D'],
+  create(layer, ctx) {
+    const c = new Cfg(layer, ctx);
+    // tfjs' DepthwiseConv2D layer gets channels_first wrong and drops the dilation rate
+    if (c.dataFormat() === 'channelsFirst' || c.ints('dilation_rate', 2, 1).some((d) => d !== 1)) return new DepthwiseConv2DCF(customArgs(c, 2, null), c.int('depth_multiplier', 1));
+    const w = weightArgs(c, 'depthwise');
+    // Keras 3 names the kernel `kernel_*`, Keras 2 `depthwise_*`
+    const reg = w.depthwiseRegularizer ?? weightArgs(c).kernelRegularizer;
+    return layers.depthwiseConv2d(clean({
+      ...baseArgs(layer),
+      kernelSize: c.ints('kernel_size', 2),
+      strides: c.ints('strides', 2, 1),
+      dilationRate: c.ints('dilation_rate', 2, 1),
+      padding: c.padding(),
+      depthMultiplier: c.int('depth_multiplier', 1),
+      activation: tfActivation(c.c.activation, ctx, layer.name),
+      useBias: c.bool('use_bias', true),
+      dataFormat: c.dataFormat(),
+      depthwiseInitializer: 'zeros', biasInitializer: 'zeros',
+      depthwiseRegularizer: reg, biasRegularizer: w.biasRegularizer,
+      depthwiseConstraint: w.depthwiseConstraint, biasConstraint: w.biasConstraint,
+    }) as never);
+  },
+});
+

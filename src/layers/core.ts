@@ -129,13 +129,39 @@ registerBuilder({
   },
 });
 
+/** Keras Reshape: resolves a -1 dimension from the known input size (tfjs leaves it unknown). */
+export class Reshape extends layers.Layer {
+  static className = 'KerasReshape';
+  readonly targetShape: number[];
+  constructor(args: { name: string; trainable: boolean; targetShape: number[] }) {
+    super(args);
+    this.targetShape = args.targetShape;
+  }
+  override computeOutputShape(inputShape: (number | null)[] | (number | null)[][]): (number | null)[] {
+    const s = oneShape(inputShape);
+    const known = s.slice(1).every((d) => d !== null);
+    const total = known ? (s.slice(1) as number[]).reduce((a, b) => a * b, 1) : null;
+    const fixed = this.targetShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    return [s[0], ...this.targetShape.map((d) => (d === -1 ? (total === null ? null : total / fixed) : d))];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = one(inputs);
+    return tf.reshape(x, [x.shape[0], ...this.targetShape]);
+  }
+  override getConfig() {
+    return { ...super.getConfig(), targetShape: this.targetShape };
+  }
+}
+tf.serialization.registerClass(Reshape);
+
 registerBuilder({
   classNames: ['Reshape'],
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
     const target = c.raw('target_shape');
     if (!Array.isArray(target) || !target.every((d) => typeof d === 'number' && Number.isInteger(d))) throw c.bad('target_shape', 'must be a list of integers');
-    return layers.reshape({ ...baseArgs(layer), targetShape: target as number[] });
+    if (!target.includes(-1)) return layers.reshape({ ...baseArgs(layer), targetShape: target as number[] });
+    return new Reshape({ ...baseArgs(layer), targetShape: target as number[] });
   },
 });
 

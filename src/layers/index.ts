@@ -10,8 +10,14 @@ import './normalization.ts';
 import './merge.ts';
 import './activation.ts';
 import './embedding.ts';
+import './ops.ts';
+import './preprocessing.ts';
+import './recurrent.ts';
+import './wrappers.ts';
+import './attention.ts';
 
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';
 export { registerCustomLayer, registerLambdaLayer, unregisterCustomLayer, unregisterLambdaLayer } from './custom.ts';
 export type { CustomLayerFactory, CustomLayerOptions, LambdaFn, LambdaOptions } from './custom.ts';
+export { registerActivation, unregisterActivation } from './common.ts';

@@ -3,9 +3,38 @@
  * UnitNormalization.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { layers } from '@tensorflow/tfjs-layers';
+import { initializers, layers } from '@tensorflow/tfjs-layers';
 import { registerBuilder } from './registry.ts';
 import { baseArgs, Cfg, clean, one, storedTensors, tfConstraint, tfRegularizer } from './common.ts';
+
+// tfjs' BatchNormalization class (not exported): taken from an instance so the subclass keeps its
+// weights, training path and serialization.
+const BatchNormBase = layers.batchNormalization({}).constructor as unknown as new (args: Record<string, unknown>) => layers.Layer;
+
+/**
+ * tfjs' inference kernels broadcast the statistics along the last axis only (a channels_first BN
+ * gives wrong numbers on cpu) and stop at rank 4; other axes/ranks use plain broadcasting ops.
+ */
+export class KerasBatchNormalization extends BatchNormBase {
+  static className = 'KerasBatchNormalization';
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    const x = one(inputs);
+    const self = this as unknown as { axis: number; epsilon: number; movingMean: V; movingVariance: V; gamma: V | null; beta: V | null };
+    const axis = self.axis < 0 ? self.axis + x.rank : self.axis;
+    if (kwargs?.training || (axis === x.rank - 1 && x.rank <= 4)) return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      const shape = x.shape.map((d, i) => (i === axis ? d : 1));
+      const r = (v: V) => tf.reshape(v.read(), shape);
+      let scale = tf.rsqrt(tf.add(r(self.movingVariance), self.epsilon));
+      if (self.gamma) scale = tf.mul(scale, r(self.gamma));
+      let y = tf.mul(tf.sub(x, r(self.movingMean)), scale);
+      if (self.beta) y = tf.add(y, r(self.beta));
+      return y;
+    });
+  }
+}
+type V = { read(): tf.Tensor };
+tf.serialization.registerClass(KerasBatchNormalization as never);
 
 registerBuilder({
   classNames: ['BatchNormalization'],
@@ -21,7 +50,7 @@ registerBuilder({
     if (mode !== undefined && mode !== 0) throw c.unsupported(`Keras 1 mode=${mode} (only mode 0 has fixed inference statistics)`);
     const r = (k: string) => tfRegularizer(c.c[k], ctx, layer.name);
     const k = (k: string) => tfConstraint(c.c[k], ctx, layer.name);
-    return layers.batchNormalization(clean({
+    return new KerasBatchNormalization(clean({
       ...baseArgs(layer),
       axis: typeof axis === 'number' ? axis : -1,
       momentum: c.num('momentum', 0.99),
@@ -51,8 +80,12 @@ registerBuilder({
   classNames: ['LayerNormalization'],
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
-    if (c.bool('rms_scaling', false)) throw c.unsupported('rms_scaling=True');
     const axis = c.raw('axis');
+    const axes = axisList(c, -1);
+    const rms = c.bool('rms_scaling', false);
+    if (rms || axes.length !== 1 || axes[0] !== -1) {
+      return new KerasNorm({ ...baseArgs(layer), kind: rms ? 'layer_rms' : 'layer', axis: axes, epsilon: c.num('epsilon', 1e-3), center: c.bool('center', true), scale: c.bool('scale', true), groups: 1 });
+    }
     return layers.layerNormalization(clean({
       ...baseArgs(layer),
       axis: (axis ?? -1) as number | number[],
@@ -89,5 +122,100 @@ registerBuilder({
     const c = new Cfg(layer, ctx);
     const a = c.raw('axis');
     return new UnitNormalization({ ...baseArgs(layer), axis: Array.isArray(a) ? (a as number[]) : [typeof a === 'number' ? a : -1] });
+  },
+});
+
+type Shape = (number | null)[];
+type Kind = 'layer' | 'layer_rms' | 'group' | 'rms';
+
+/**
+ * LayerNormalization over several axes / with rms_scaling, GroupNormalization and RMSNormalization,
+ * computed as Keras 3 does (ops.layer_normalization / rms_normalization / GroupNormalization).
+ */
+export class KerasNorm extends layers.Layer {
+  static className = 'KerasNorm';
+  private gamma: V | null = null;
+  private beta: V | null = null;
+  constructor(readonly o: { name: string; trainable: boolean; kind: Kind; axis: number[]; epsilon: number; center: boolean; scale: boolean; groups: number }) {
+    super({ name: o.name, trainable: o.trainable });
+  }
+  private axes(rank: number): number[] {
+    return this.o.axis.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+  }
+  override build(inputShape: Shape | Shape[]): void {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const axes = this.axes(s.length);
+    const shape = axes.map((a) => s[a] as number);
+    const zeros = initializers.zeros();
+    if (this.o.scale) this.gamma = this.addWeight(this.o.kind === 'rms' ? 'scale' : 'gamma', shape, 'float32', zeros, undefined, true) as unknown as V;
+    if (this.o.center && this.o.kind !== 'rms' && this.o.kind !== 'layer_rms') this.beta = this.addWeight('beta', shape, 'float32', zeros, undefined, true) as unknown as V;
+    this.built = true;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = one(inputs);
+      const axes = this.axes(x.rank);
+      const bshape = x.shape.map((d, i) => (axes.includes(i) ? d : 1));
+      const b = (v: V | null) => (v ? tf.reshape(v.read(), bshape) : null);
+      const eps = this.o.epsilon;
+      if (this.o.kind === 'rms') {
+        let y = tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), axes, true), eps)));
+        if (this.gamma) y = tf.mul(y, b(this.gamma)!);
+        return y;
+      }
+      if (this.o.kind === 'layer_rms') {
+        const { variance } = tf.moments(x, axes, true);
+        let y = tf.mul(x, tf.rsqrt(tf.add(variance, eps)));
+        if (this.gamma) y = tf.mul(y, b(this.gamma)!);
+        return y;
+      }
+      if (this.o.kind === 'layer') {
+        const { mean, variance } = tf.moments(x, axes, true);
+        let inv = tf.rsqrt(tf.add(variance, eps));
+        if (this.gamma) inv = tf.mul(inv, b(this.gamma)!);
+        let res = tf.mul(tf.neg(mean), inv);
+        if (this.beta) res = tf.add(res, b(this.beta)!);
+        return tf.add(tf.mul(x, inv), res);
+      }
+      // group: split the channel axis into (groups, channels/groups)
+      const ax = axes[0];
+      const c = x.shape[ax];
+      const g = this.o.groups === -1 ? c : this.o.groups;
+      const gshape = [...x.shape.slice(0, ax), g, c / g, ...x.shape.slice(ax + 1)];
+      const xr = tf.reshape(x, gshape);
+      const red = Array.from({ length: gshape.length - 1 }, (_, i) => i + 1).filter((i) => i !== ax);
+      const { mean, variance } = tf.moments(xr, red, true);
+      const pshape = gshape.map((d, i) => (i === ax || i === ax + 1 ? d : 1));
+      let inv = tf.rsqrt(tf.add(variance, eps));
+      if (this.gamma) inv = tf.mul(inv, tf.reshape(this.gamma.read(), pshape));
+      let res = tf.mul(tf.neg(mean), inv);
+      if (this.beta) res = tf.add(res, tf.reshape(this.beta.read(), pshape));
+      return tf.reshape(tf.add(tf.mul(xr, inv), res), x.shape);
+    });
+  }
+}
+tf.serialization.registerClass(KerasNorm as never);
+
+function axisList(c: Cfg, dflt: number): number[] {
+  const a = c.raw('axis');
+  if (a === undefined || a === null) return [dflt];
+  if (typeof a === 'number') return [a];
+  if (Array.isArray(a) && a.every((x) => typeof x === 'number')) return a as number[];
+  throw c.bad('axis', 'must be an int or a list of ints');
+}
+
+registerBuilder({
+  classNames: ['GroupNormalization'],
+  create(layer, ctx) {
+    const c = new Cfg(layer, ctx);
+    return new KerasNorm({ ...baseArgs(layer), kind: 'group', axis: axisList(c, -1), epsilon: c.num('epsilon', 1e-3), center: c.bool('center', true), scale: c.bool('scale', true), groups: c.int('groups', 32) });
+  },
+});
+
+registerBuilder({
+  classNames: ['RMSNormalization'],
+  create(layer, ctx) {
+    const c = new Cfg(layer, ctx);
+    return new KerasNorm({ ...baseArgs(layer), kind: 'rms', axis: axisList(c, -1), epsilon: c.num('epsilon', 1e-6), center: false, scale: true, groups: 1 });
   },
 });

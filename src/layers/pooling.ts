@@ -93,6 +93,10 @@ registerBuilder({
       const args = { ...base, poolSize: poolSize as [number, number], strides: strides as [number, number], padding, dataFormat: c.dataFormat() };
       return max ? layers.maxPooling2d(args) : layers.averagePooling2d(args);
     }
+    // wasm's MaxPool3D kernel is wrong for non-cubic windows: our own (separable) 3D max pooling
+    if (rank === 3 && max) {
+      return new SamePadMaxPool3D({ ...base, poolSize, strides, channelsFirst: cf, same: padding === 'same' });
+    }
     // tfjs' 1D and 3D pooling are channels_last only
     const mk = (name: string) => {
       const a = { ...base, name, padding };
@@ -103,6 +107,50 @@ registerBuilder({
     return cf ? new ChannelsFirstAdapter(mk(`${layer.name}__cl`), base) : mk(layer.name);
   },
 });
+
+/**
+ * 'valid' 3D max pooling as two 2D poolings (a box maximum is separable): (H, W) first, then D.
+ * wasm's MaxPool3D kernel gets non-cubic windows wrong; its 2D kernel is fine.
+ */
+function maxPool3dSeparable(x: tf.Tensor5D, pool: number[], strides: number[]): tf.Tensor5D {
+  const [b, d, h, w, c] = x.shape;
+  const hw = tf.maxPool(tf.reshape(x, [b * d, h, w, c]) as tf.Tensor4D, [pool[1], pool[2]], [strides[1], strides[2]], 'valid');
+  const [, h2, w2] = hw.shape;
+  const dd = tf.maxPool(tf.reshape(hw, [b, d, h2 * w2, c]) as tf.Tensor4D, [pool[0], 1], [strides[0], 1], 'valid');
+  return tf.reshape(dd, [b, dd.shape[1], h2, w2, c]);
+}
+
+/** MaxPooling3D with TF 'same' padding, computed as explicit −∞ padding + 'valid' pooling. */
+export class SamePadMaxPool3D extends layers.Layer {
+  static className = 'KerasSamePadMaxPool3D';
+  constructor(readonly o: { name: string; trainable: boolean; poolSize: number[]; strides: number[]; channelsFirst: boolean; same: boolean }) {
+    super({ name: o.name, trainable: o.trainable });
+  }
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const sp = this.o.channelsFirst ? s.slice(2) : s.slice(1, 4);
+    const out = sp.map((d, i) => (d === null ? null : this.o.same ? Math.ceil(d / this.o.strides[i]) : Math.floor((d - this.o.poolSize[i]) / this.o.strides[i]) + 1));
+    return this.o.channelsFirst ? [s[0], s[1], ...out] : [s[0], ...out, s[4]];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      let x = one(inputs) as tf.Tensor5D;
+      if (this.o.channelsFirst) x = tf.transpose(x, [0, 2, 3, 4, 1]);
+      const pads: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]];
+      for (let i = 0; i < 3 && this.o.same; i++) {
+        const n = x.shape[i + 1];
+        const outN = Math.ceil(n / this.o.strides[i]);
+        const total = Math.max((outN - 1) * this.o.strides[i] + this.o.poolSize[i] - n, 0);
+        pads[i + 1] = [Math.floor(total / 2), total - Math.floor(total / 2)];
+      }
+      const xp = tf.pad(x, pads, -3.4e38);
+      let y = maxPool3dSeparable(xp, this.o.poolSize, this.o.strides);
+      if (this.o.channelsFirst) y = tf.transpose(y, [0, 4, 1, 2, 3]);
+      return y;
+    });
+  }
+}
+tf.serialization.registerClass(SamePadMaxPool3D);
 
 const GPOOL = /^Global(Max|Average)Pooling([123])D$/;
 registerBuilder({

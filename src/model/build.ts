@@ -11,6 +11,7 @@ import type { LayerSpec, ModelSpec, NodeArg, NodeSpec, TensorRef } from '../spec
 import '../layers/index.ts';
 import { getBuilder, type BuildContext, type BuildOptions, type LayerBuilder } from '../layers/registry.ts';
 import { unsupportedLayerError, userBuilderFor } from '../layers/custom.ts';
+import { isOpLayerSpec, opBuilderFor } from '../layers/ops.ts';
 
 /** One imported layer: its spec, the tfjs layer, and the builder that made it (for weight conversion). */
 export interface BuiltLayer {
@@ -184,7 +185,8 @@ function createLayer(l: LayerSpec, ctx: BuildContext, cache: Map<string, BuiltLa
     const inner = assemble(l.innerModel, innerCtx, callShapes.map((s) => s.slice(1)), l.name);
     b = { spec: l, tfLayer: inner.model as unknown as layers.Layer, builder: null, ctx: innerCtx, inner: inner.layers };
   } else {
-    const builder = userBuilderFor(l) ?? getBuilder(l.className, l.module);
+    const op = isOpLayerSpec(l, ctx.kerasMajor);
+    const builder = userBuilderFor(l) ?? (op ? opBuilderFor(l) : getBuilder(l.className, l.module));
     if (!builder) throw unsupportedLayerError(l, ctx);
     let tfLayer: layers.Layer;
     try {

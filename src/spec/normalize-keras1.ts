@@ -2,7 +2,10 @@
  * Keras 1 → Keras 2 class and config-key renames (formats.md §2.2; Keras 2 `legacy/interfaces.py`).
  * Applied to every layer whatever the recorded version: the renames only fire on Keras-1-only keys,
  * so Keras 2/3 configs pass through unchanged (files saved by Keras 2.0 with a Keras 1 config exist).
- * Keras-1-only facts without a Keras 2 equivalent are kept under `keras1_*` keys.
+ * Keras-1-only facts without a Keras 2 equivalent are kept under `keras1_*` keys: `keras1_dim_ordering`
+ * ('th'/'tf', next to the mapped `data_format`), `keras1_mode` (BatchNormalization mode), `keras1_output_shape`
+ * (Deconvolution2D), `keras1_input_dtype` (dtype of the model input, e.g. int32 for Embedding),
+ * `keras1_dropout` (Embedding), `keras1_forget_bias_init` (when not 'one').
  */
 
 export const KERAS1_CLASS_RENAMES: Record<string, string> = {
@@ -87,7 +90,8 @@ export function convertKeras1Layer(className: string, cfg: Cfg): string {
     const d = cfg.dim_ordering;
     delete cfg.dim_ordering;
     cfg.keras1_dim_ordering = d;
-    if (!('data_format' in cfg)) cfg.data_format = d === 'th' ? 'channels_first' : d === 'tf' ? 'channels_last' : d;
+    // Keras 2's value conversion: 'default' (unresolved) → None, i.e. the backend default (channels_last)
+    if (!('data_format' in cfg)) cfg.data_format = d === 'th' ? 'channels_first' : d === 'tf' ? 'channels_last' : d === 'default' ? null : d;
   }
   move(cfg, 'border_mode', 'padding');
   move(cfg, 'W_regularizer', cls === 'Embedding' ? 'embeddings_regularizer' : 'kernel_regularizer');
@@ -97,7 +101,8 @@ export function convertKeras1Layer(className: string, cfg: Cfg): string {
   move(cfg, 'U_regularizer', 'recurrent_regularizer');
   move(cfg, 'U_constraint', 'recurrent_constraint');
   move(cfg, 'bias', 'use_bias');
-  move(cfg, 'input_dtype', 'dtype');
+  // Keras 1 `input_dtype` is the dtype of the model input (Embedding: int32), not of the layer's weights
+  move(cfg, 'input_dtype', cls === 'InputLayer' ? 'dtype' : 'keras1_input_dtype');
 
   if (cls === 'Embedding') {
     move(cfg, 'init', 'embeddings_initializer');

@@ -4,6 +4,24 @@
  *
  * Version-specific syntax is handled where it is recognisable from the data itself (node syntax, Keras 1
  * keys); only the nested-model node-index offsets need the recorded version (formats.md §5.3).
+ *
+ * Conventions of the result (what consumers may rely on):
+ * - Keras 1 classes/keys are renamed (normalize-keras1.ts); Keras-1-only facts stay as `keras1_*` keys
+ *   (`keras1_dim_ordering`, `keras1_mode` of BatchNormalization, `keras1_output_shape`, …).
+ * - InputLayer config always has `batch_input_shape` (Keras 3 `batch_shape` is renamed) and `dtype`.
+ * - `config.dtype` is a plain dtype string; a mixed/quantized policy name is in `config.dtype_policy`.
+ *   Initializers, regularizers, constraints are left exactly as found.
+ * - Sequential models: an explicit InputLayer (kept, or synthesized as `<first layer>_input`, Keras 3
+ *   `input_layer`, or the nested model's own input name when the first layer is a model). Without any
+ *   input shape, `inputs` is empty and the first layer's single call has no inputs (`args: []`).
+ * - Node args: tensors as `tensor`; structures holding tensors as `list`/`dict`; everything else (numbers,
+ *   Keras 3 `__slice__`/`__numpy__`/`__tensor__` objects, tf.keras `_CONSTANT_VALUE`s) as `const` with the
+ *   value as found. Ordinary multi-input layers get one `list` arg.
+ * - Node indices are 0-based call indices of the target layer in this model (nested-model offsets removed);
+ *   InputLayers have no inbound nodes but are referenced as node 0.
+ * - Wrappers: `innerLayers` = [wrapped] (TimeDistributed) or [forward_<name>, backward_<name>]
+ *   (Bidirectional); `config.layer` / `config.backward_layer` hold the normalized {class_name, config}.
+ * - Dict inputs/outputs are flattened in sorted key order, as Keras' model.inputs/outputs are.
  */
 import { InvalidConfigError } from '../errors.ts';
 import type { KerasVersion, LayerSpec, ModelFormat, ModelSpec, NodeArg, NodeSpec, TensorRef } from './types.ts';
@@ -130,13 +148,25 @@ function readLayerEntry(entry: unknown, env: Env, where: string): RawLayer {
   // TensorFlowOpLayer: entry 'tf_op_layer_Reshape', config 'Reshape')
   name ??= typeof entry.name === 'string' && entry.name !== '' ? entry.name : isObj(cfgRaw) ? cfgRaw.name : undefined;
   if (typeof name !== 'string' || name === '') fail(env, `${where}: layer of class ${cls} has no name`);
-  const module = typeof entry.module === 'string' ? entry.module : null;
+  let module = typeof entry.module === 'string' ? entry.module : null;
+  if (module === null && isLegacyH5Op(cls, config, entry.inbound_nodes)) module = 'keras.src.ops';
   const reg = typeof entry.registered_name === 'string' && entry.registered_name !== cls ? entry.registered_name : null;
   return { className: cls, name, module, registeredName: reg, config, inboundNodes: entry.inbound_nodes, original: entry };
 }
 
+/**
+ * Keras 3 `.h5` files drop `module` from layer entries, so a raw op (`keras.ops.add` → class `Add`) looks
+ * like the Add layer. Ops are recognisable: their config has no `trainable`/`dtype` (every Keras 3 Layer
+ * config has both) and their calls use the Keras 3 node format.
+ */
+function isLegacyH5Op(cls: string, config: Obj, nodes: unknown): boolean {
+  if (cls === 'InputLayer' || 'trainable' in config || 'dtype' in config) return false;
+  return Array.isArray(nodes) && nodes.length > 0 && nodes.every((n) => isObj(n) && 'args' in n);
+}
+
 function isModelClass(cls: string, module: string | null): boolean {
-  if (module !== null && !module.startsWith('keras')) return false; // a custom class that happens to be called Model
+  // a custom class that happens to be called Model/Sequential is not a nested model (tf_keras = Keras 2 in TF 2.16+)
+  if (module !== null && !/^(keras|tf_keras|tensorflow)(\.|$)/.test(module)) return false;
   return SEQUENTIAL.has(cls) || FUNCTIONAL.has(cls);
 }
 
@@ -332,10 +362,10 @@ function normalizeSequential(entry: Obj, env: Env, top: boolean): ModelSpec {
       if (!started) {
         const shape = layer.innerModel ? null : layer.config.batch_input_shape;
         if (Array.isArray(shape)) {
-          current = synthInput(shape, layer.config.dtype, layer.name, layer.config.sparse);
+          current = synthInput(shape, layer.config.keras1_input_dtype ?? layer.config.dtype, layer.name, layer.config.sparse);
           spec.inputs.push(current);
         } else if (isRoot && Array.isArray(buildInputShape) && (buildInputShape.length === 0 || !Array.isArray(buildInputShape[0]))) {
-          current = synthInput(buildInputShape, layer.config.dtype, layer.name, false);
+          current = synthInput(buildInputShape, layer.config.keras1_input_dtype ?? layer.config.dtype, layer.name, false);
           spec.inputs.push(current);
         } else if (layer.innerModel && layer.innerModel.inputs.length > 0) {
           // a nested model as first layer: Keras makes its inputs the Sequential's inputs (same name)
@@ -530,23 +560,25 @@ function k3Arg(v: unknown, layer: LayerSpec, resolve: Resolver, env: Env): NodeA
   return { kind: 'dict', items };
 }
 
-/** input_layers / output_layers: flat triple (K3 single input), list of triples, or dict name → triple. */
+/**
+ * input_layers / output_layers: flat triple (K3 single input), list of triples, dict name → triple, or
+ * (Keras 3) any nesting of those; leaves are [layer, node, tensor] in order. A top-level dict gives names.
+ */
 function parseIo(v: unknown, key: string, resolve: Resolver, env: Env): { refs: TensorRef[]; names?: string[] } {
   const v2 = deTuple(v);
-  const triple = (t: unknown): TensorRef => {
-    if (!Array.isArray(t) || t.length < 1 || typeof t[0] !== 'string') fail(env, `${key} has an entry that is not [layer, node, tensor]`);
-    return resolve(t[0], t[1], t[2], 'io');
-  };
   if (v2 === undefined || v2 === null) fail(env, `functional model config has no ${key}`);
-  if (Array.isArray(v2)) {
-    if (v2.length > 0 && typeof v2[0] === 'string') return { refs: [triple(v2)] };
-    return { refs: v2.map(triple) };
-  }
-  if (isObj(v2)) {
-    const names = Object.keys(v2);
-    return { refs: names.map((k) => triple(v2[k])), names };
-  }
-  fail(env, `${key} is neither a list nor a dict`);
+  const isLeaf = (x: unknown): x is unknown[] => Array.isArray(x) && x.length >= 1 && x.length <= 4 && typeof x[0] === 'string';
+  const refs: TensorRef[] = [];
+  const walk = (x: unknown, depth: number): void => {
+    if (isLeaf(x)) refs.push(resolve(x[0], x[1], x[2], 'io'));
+    else if (Array.isArray(x) && depth < 20) x.forEach((y) => walk(y, depth + 1));
+    // Keras flattens dicts in sorted key order (tf.nest / keras.tree), which is model.inputs/outputs order
+    else if (isObj(x) && depth < 20) Object.keys(x).sort().forEach((k) => walk(x[k], depth + 1));
+    else fail(env, `${key} has an entry that is not [layer, node, tensor]`);
+  };
+  walk(v2, 0);
+  if (isObj(v2) && Object.values(v2).every(isLeaf)) return { refs, names: Object.keys(v2).sort() };
+  return { refs };
 }
 
 /** Every TensorRef must name a layer of the model and a call that exists (InputLayers have node 0). */
@@ -573,47 +605,62 @@ function validateRefs(spec: ModelSpec, env: Env): void {
 export function normalizeModelConfig(config: unknown, ctx: NormalizeContext): ModelSpec {
   const env: Env = { ctx };
   if (!isObj(config)) fail(env, 'the model config is not a JSON object', undefined, 'expected {"class_name": "Sequential"|"Model"|"Functional", "config": …}');
-  return normalizeModel(config, env, true);
+  try {
+    return normalizeModel(config, env, true);
+  } catch (e) {
+    // absurdly deep nesting (no Keras writes it; Python's json stops at ~1000 levels) exhausts the stack
+    if (e instanceof RangeError) fail(env, 'the model config is nested too deeply to be a Keras model');
+    throw e;
+  }
 }
 
 const K1_MARKER_KEYS = new Set(['init', 'inner_init', 'nb_filter', 'border_mode', 'dim_ordering', 'subsample', 'W_regularizer', 'inner_activation', 'consume_less', 'input_dtype', 'nb_row', 'filter_length', 'pool_length']);
-const K1_CLASSES = new Set(['Convolution1D', 'Convolution2D', 'Convolution3D', 'AtrousConvolution1D', 'AtrousConvolution2D', 'Deconvolution2D', 'SeparableConvolution2D', 'Merge', 'TimeDistributedDense', 'MaxoutDense', 'Highway']);
+const K1_CLASSES = new Set(['Convolution1D', 'Convolution2D', 'Convolution3D', 'AtrousConvolution1D', 'AtrousConvolution2D', 'Deconvolution2D', 'SeparableConvolution2D', 'TimeDistributedDense', 'MaxoutDense', 'Highway']);
 const K2_MARKER_KEYS = new Set(['kernel_initializer', 'units', 'filters', 'kernel_size', 'data_format', 'use_bias', 'rate', 'recurrent_initializer', 'embeddings_initializer', 'pool_size']);
+const K3_POLICIES = new Set(['DTypePolicy', 'FloatDTypePolicy', 'QuantizedDTypePolicy', 'QuantizedFloat8DTypePolicy', 'DTypePolicyMap']);
 
 /**
  * Infer the Keras major version from the config style, for files that record no version.
- * Keras 3: `module`/`registered_name`/`build_config` on layers, `batch_shape`, dict inbound nodes.
- * Keras 1: Keras-1-only keys (output_dim on Dense/RNN, init, nb_filter, border_mode…) or classes.
- * Keras 2: Keras 2 key names. null when nothing tells.
+ * Keras 3: dict inbound nodes, InputLayer `batch_shape`, DTypePolicy objects, flat input_layers; `module` /
+ * `registered_name` alone also appear in tf.keras 2.13–2.15, which still write list nodes and
+ * `batch_input_shape` (→ 2). Keras 1: Keras-1-only keys or classes (a lone `Merge` also exists in Keras
+ * 2.0–2.1, so it only decides when nothing else does). Keras 2: Keras 2 key names. null when nothing tells.
  */
 export function detectConfigMajor(config: unknown): 1 | 2 | 3 | null {
-  let k1 = false;
-  let k2 = false;
-  let k3 = false;
+  const f = { k1: false, k1merge: false, k2: false, k3: false, modern: false, legacyGraph: false };
   const visitLayer = (e: unknown, depth: number): void => {
     if (!isObj(e) || depth > 50) return;
-    if ('module' in e || 'registered_name' in e || 'build_config' in e) k3 = true;
+    if ('module' in e || 'registered_name' in e || 'build_config' in e) f.modern = true;
     const cls = typeof e.class_name === 'string' ? e.class_name : '';
-    if (K1_CLASSES.has(cls)) k1 = true;
+    if (K1_CLASSES.has(cls)) f.k1 = true;
+    if (cls === 'Merge') f.k1merge = true;
     const cfg = e.config;
     if (Array.isArray(cfg)) cfg.forEach((x) => visitLayer(x, depth + 1));
     if (!isObj(cfg)) return;
     for (const k of Object.keys(cfg)) {
-      if (K1_MARKER_KEYS.has(k)) k1 = true;
-      if (k === 'output_dim' && cls !== 'Embedding' && cls !== '') k1 = true;
-      if (k === 'p' && cls === 'Dropout') k1 = true;
-      if (K2_MARKER_KEYS.has(k)) k2 = true;
-      if (k === 'batch_shape' && cls === 'InputLayer') k3 = true;
+      if (K1_MARKER_KEYS.has(k)) f.k1 = true;
+      if (k === 'output_dim' && cls !== 'Embedding' && cls !== '') f.k1 = true;
+      if (k === 'p' && cls === 'Dropout') f.k1 = true;
+      if (K2_MARKER_KEYS.has(k)) f.k2 = true;
     }
-    if (isObj(cfg.dtype) && 'module' in cfg.dtype) k3 = true;
-    if (Array.isArray(e.inbound_nodes) && e.inbound_nodes.some((n) => isObj(n) && 'args' in n)) k3 = true;
+    if (cls === 'InputLayer') {
+      if ('batch_shape' in cfg) f.k3 = true;
+      if ('batch_input_shape' in cfg) f.legacyGraph = true;
+    }
+    if (isObj(cfg.dtype) && typeof cfg.dtype.class_name === 'string' && K3_POLICIES.has(cfg.dtype.class_name)) f.k3 = true;
+    if (Array.isArray(e.inbound_nodes)) {
+      if (e.inbound_nodes.some((n) => isObj(n) && ('args' in n || 'kwargs' in n))) f.k3 = true;
+      if (e.inbound_nodes.some((n) => Array.isArray(n))) f.legacyGraph = true;
+    }
     if (Array.isArray(cfg.layers)) cfg.layers.forEach((x) => visitLayer(x, depth + 1));
     if (isObj(cfg.layer)) visitLayer(cfg.layer, depth + 1);
-    if (Array.isArray(cfg.input_layers) && cfg.input_layers.length > 0 && typeof cfg.input_layers[0] === 'string') k3 = true;
+    if (Array.isArray(cfg.input_layers) && cfg.input_layers.length > 0 && typeof cfg.input_layers[0] === 'string') f.k3 = true;
   };
   visitLayer(config, 0);
-  if (k3) return 3;
-  if (k1) return 1;
-  if (k2) return 2;
+  if (f.k3) return 3;
+  if (f.modern) return f.legacyGraph ? 2 : 3;
+  if (f.k1) return 1;
+  if (f.k2) return 2;
+  if (f.k1merge) return 1;
   return null;
 }

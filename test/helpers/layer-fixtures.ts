@@ -25,6 +25,8 @@ export interface LayerCase {
   outputs: LayerCaseOutput[];
   /** File names inside the case folder; h5 is null when Keras 3.15 refused to write it. */
   files: { keras: string; h5: string | null };
+  /** Suggested match: |got - want| <= atol + rtol * |want| (float16 cases are looser). */
+  tolerance: { atol: number; rtol: number };
   /** Whether Keras itself reproduces the outputs after reloading each file ('ok' or why not). */
   keras_reload: { keras: string; h5?: string };
   notes: string;
@@ -75,6 +77,18 @@ export function readLayerInputs(c: LayerCase): NpyArray[] {
 
 export function readLayerOutputs(c: LayerCase): NpyArray[] {
   return c.outputs.map((o) => readLayerNpy(c, o.file));
+}
+
+/** Largest violation of the case tolerance (<= 0 means within it); NaN when shapes or sizes differ. */
+export function toleranceExcess(c: LayerCase, got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) return Number.NaN;
+  let worst = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < want.length; i++) {
+    const excess = Math.abs(got[i] - want[i]) - (c.tolerance.atol + c.tolerance.rtol * Math.abs(want[i]));
+    if (Number.isNaN(excess)) return Number.NaN; // a NaN in got is a failure, never "within tolerance"
+    if (excess > worst) worst = excess;
+  }
+  return want.length === 0 ? 0 : worst;
 }
 
 export function layerCaseFileExists(c: LayerCase, file: string): boolean {

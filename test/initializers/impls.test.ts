@@ -173,3 +173,13 @@ test('two-sample KS against samples drawn by Keras 3.15 (same initializer, same 
   const oldSample = old.init.generate([r, c], computeFans([r, c], 'dense', K315), createRandom(101));
   assert.ok(ks2(oldSample, ref) > ksCrit2(oldSample.length, ref.length) * 0.9 || moments(oldSample).std < 0.92 * moments(ref).std);
 });
+
+test('Orthogonal: the WebAssembly block kernel and its JS twin give identical matrices', async () => {
+  const { randomOrthogonal, setForceJsQr } = await import('../../src/initializers/qr.ts');
+  const a = randomOrthogonal(70, 45, createRandom(3));
+  setForceJsQr(true);
+  try {
+    const b = randomOrthogonal(70, 45, createRandom(3));
+    assert.deepEqual(a, b);
+  } finally { setForceJsQr(false); }
+});

@@ -101,3 +101,52 @@ test('unseeded sources record their seed so runs can be repeated', () => {
 test('bad seeds are refused', () => {
   assert.throws(() => createRandom(Number.NaN), RangeError);
 });
+
+test('float32 fills: the WebAssembly SIMD engine and its scalar twin give identical numbers', async () => {
+  const { createKernels } = await import('../../src/initializers/simd.ts');
+  const simd = createKernels();
+  const scalar = createKernels(true);
+  assert.equal(simd.simd, true, 'Node 20 has WebAssembly SIMD');
+  const words = new Int32Array(32).map((_, i) => Math.imul(i + 1, 0x9e3779b1));
+  simd.setState(words); scalar.setState(words);
+  for (const kind of [0, 1, 2] as const) {
+    const a = new Float32Array(20_003), b = new Float32Array(20_003);
+    simd.fill(a, kind, 0.25, 3, 3.25); scalar.fill(b, kind, 0.25, 3, 3.25);
+    assert.deepEqual(a, b, `kind ${kind}`);
+  }
+  assert.deepEqual(simd.getState(), scalar.getState());
+});
+
+test('float32 fills: KS for uniform, normal (incl. the w ≥ 5 tail branch) and truncated normal', () => {
+  const r = createRandom(31);
+  const n = new Float32Array(N); r.fillNormal(n, 0, 1);
+  assert.ok(ks1(n, normalCdf(0, 1)) < ksCrit1(N));
+  let tail = 0; for (const v of n) if (Math.abs(v) > 3) tail++;
+  // P(|Z| > 3) = 0.0027 → 540 expected
+  assert.ok(tail > 440 && tail < 640, `tail ${tail}`);
+  const t = new Float32Array(N); r.fillTruncatedNormal(t, 0, 1);
+  assert.ok(ks1(t, truncatedNormalCdf(0, 1)) < ksCrit1(N));
+  assert.ok(moments(t).max <= 2 && moments(t).min >= -2);
+  const u = new Float32Array(N); r.fillUniform(u, -1, 1);
+  assert.ok(ks1(u, uniformCdf(-1, 1)) < ksCrit1(N));
+  assert.ok(moments(u).max < 1);
+});
+
+test('src/initializers uses no Node-only APIs (it must run in browsers)', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('../../src/initializers/', import.meta.url);
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+    const src = readFileSync(new URL(f, dir), 'utf8');
+    assert.doesNotMatch(src, /from 'node:|require\(|\bprocess\.|\bBuffer\b/, f);
+    for (const m of src.matchAll(/from '([^']+)'/g)) assert.ok(m[1].startsWith('.'), `${f} imports ${m[1]}`);
+  }
+});
+
+test('WebAssembly modules stay under the 4 KiB browsers compile synchronously', async () => {
+  const { buildModule } = await import('../../src/initializers/simd.ts');
+  const { buildQrModule } = await import('../../src/initializers/qr.ts');
+  for (const b of [buildModule(), buildQrModule()]) {
+    assert.ok(WebAssembly.validate(b));
+    assert.ok(b.length < 4096, `${b.length} bytes`);
+  }
+});

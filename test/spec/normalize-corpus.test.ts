@@ -140,6 +140,9 @@ test('every corpus JSON config and .keras config.json normalizes to a consistent
     }
     const spec = normalize(c);
     majors[spec.kerasVersion.major] = (majors[spec.kerasVersion.major] ?? 0) + 1;
+    // the config style never contradicts a recorded version
+    const detected = detectConfigMajor(c.config);
+    if (c.version !== null && detected !== null) assert.equal(detected, spec.kerasVersion.major, `${c.rec.path}: detected Keras ${detected}, recorded ${c.version}`);
     assert.equal(spec.modelClass, top.class_name);
     assert.equal(spec.hasWeights, false);
     checkGraph(spec, c.rec.path);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { normalizeModelConfig } from '../../src/spec/normalize.ts';
+import { detectConfigMajor, normalizeModelConfig } from '../../src/spec/normalize.ts';
 import { parseKerasJson } from '../../src/spec/json.ts';
 import { parseKerasVersion } from '../../src/spec/version.ts';
 import type { LayerSpec, ModelFormat, ModelSpec, TensorRef } from '../../src/spec/types.ts';
@@ -25,6 +25,7 @@ interface Expected {
 function load(name: string, format: ModelFormat): { spec: ModelSpec; exp: Expected; raw: any } {
   const raw = parseKerasJson(readFileSync(join(dir, `${name}.config.json`), 'utf8'), `${name}.config.json`) as any;
   const exp = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8')) as Expected;
+  assert.equal(detectConfigMajor(raw), 3, `${name}: config style is Keras 3`);
   const spec = normalizeModelConfig(raw, { source: name, format, kerasVersion: parseKerasVersion(exp.keras_version), backend: 'jax' });
   return { spec, exp, raw };
 }
@@ -141,6 +142,34 @@ for (const [name, format] of [['k3_nested_seq.keras', 'keras-v3'], ['k3_nested_s
     assert.equal(spec.layers[2].innerModel!.layers.at(-1)!.name, 'sub_dense');
   });
 }
+
+test('k3_multi.keras: multi-output layer tensor indices, nested two-output Functional, dict outputs in Keras order', () => {
+  const { spec, exp } = load('k3_multi.keras', 'keras-v3');
+  checkGraph(spec, exp);
+  assert.equal(spec.inputNames, undefined);
+});
+
+test('k3_deferred_seq.keras: Sequential built with build() has the InputLayer Keras created', () => {
+  const { spec, exp, raw } = load('k3_deferred_seq.keras', 'keras-v3');
+  const inputName = raw.config.layers[0].config.name;
+  assert.deepEqual(spec.layers.map((l) => [l.name, l.className]), [[inputName, 'InputLayer'], ['d1', 'Dense'], ['d2', 'Dense']]);
+  assert.deepEqual(spec.inputs.map(triple), exp.inputs);
+  assert.deepEqual(spec.outputs.map(triple), exp.outputs);
+  assert.deepEqual(spec.layers[0].config.batch_input_shape, [null, 5]);
+});
+
+test('k3_graph_ops.h5: ops written into a Keras 3 .h5 (no module) are told apart from layers', () => {
+  const raw = parseKerasJson(readFileSync(join(dir, 'k3_graph_ops.h5.config.json'), 'utf8'), 'k3_graph_ops.h5') as any;
+  assert.ok(raw.config.layers.every((l: Record<string, unknown>) => !('module' in l)), 'fixture has no module keys');
+  const spec = normalizeModelConfig(raw, { source: 'k3_graph_ops.h5', format: 'legacy-h5', kerasVersion: parseKerasVersion('3.15.1'), backend: 'jax' });
+  const mod = Object.fromEntries(spec.layers.map((l) => [l.name, l.module]));
+  assert.deepEqual([mod.add_1, mod.get_item_1, mod.concatenate_1], ['keras.src.ops', 'keras.src.ops', 'keras.src.ops']);
+  for (const n of ['a', 's', 'shared', 'inner', 'seq', 'add_layer', 'td', 'half', 'bidi', 'flat', 'out_cat']) assert.equal(mod[n], null, n);
+  const by = new Map(spec.layers.map((l) => [l.name, l]));
+  assert.deepEqual(by.get('add_1')!.inboundNodes[0].inputs.map(triple), [['seq', 0, 0], ['seq', 1, 0]]);
+  assert.deepEqual(by.get('concatenate_1')!.inboundNodes[0].inputs.map(triple), [['get_item_1', 0, 0], ['seq', 0, 0]]);
+  assert.deepEqual(spec.outputs.map(triple), [['out_cat', 0, 0], ['inner', 1, 0]]);
+});
 
 test('module/registered_name of Keras 3 layers are kept on the LayerSpec', () => {
   const { spec } = load('k3_graph.keras', 'keras-v3');

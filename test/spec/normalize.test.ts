@@ -110,4 +110,27 @@ test('detectConfigMajor', () => {
   assert.equal(detectConfigMajor({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: 3, kernel_initializer: 'x' } }] } }), 2);
   assert.equal(detectConfigMajor({ module: 'keras', class_name: 'Sequential', config: { layers: [] } }), 3);
   assert.equal(detectConfigMajor({ class_name: 'Sequential', config: [{ class_name: 'Flatten', config: { name: 'f' } }] }), null);
+  // Keras 2.0–2.1 still had the legacy Merge layer
+  const merge = { class_name: 'Merge', name: 'm', config: { name: 'm', mode: 'sum' }, inbound_nodes: [[['i', 0, 0, {}]]] };
+  const dense2 = { class_name: 'Dense', name: 'd', config: { name: 'd', units: 2, kernel_initializer: 'x' }, inbound_nodes: [[['i', 0, 0, {}]]] };
+  assert.equal(detectConfigMajor({ class_name: 'Model', config: { layers: [merge, dense2] } }), 2);
+  assert.equal(detectConfigMajor({ class_name: 'Model', config: { layers: [merge] } }), 1);
+  // tf.keras 2.13–2.15 write module/registered_name but legacy nodes and batch_input_shape
+  const tf213 = { class_name: 'Functional', config: { layers: [
+    { module: 'keras.layers', class_name: 'InputLayer', registered_name: null, name: 'i', config: { batch_input_shape: [null, 2], name: 'i' }, inbound_nodes: [] },
+    { module: 'keras.layers', class_name: 'Dense', registered_name: null, name: 'd', config: { name: 'd', units: 2 }, inbound_nodes: [[['i', 0, 0, {}]]] },
+  ] } };
+  assert.equal(detectConfigMajor(tf213), 2);
+  const k3 = structuredClone(tf213);
+  k3.config.layers[0].config = { batch_shape: [null, 2], name: 'i' } as never;
+  assert.equal(detectConfigMajor(k3), 3);
+  assert.equal(detectConfigMajor({ class_name: 'Functional', config: { layers: [{ ...dense2, inbound_nodes: [{ args: [], kwargs: {} }] }] } }), 3);
+  assert.equal(detectConfigMajor({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' } } } }] } }), 3);
+  assert.equal(detectConfigMajor(42), null);
+});
+
+test('absurdly deep nesting → InvalidConfigError, not a stack overflow', () => {
+  let cfg: unknown = { class_name: 'Dense', config: { name: 'd', units: 1 } };
+  for (let i = 0; i < 20000; i++) cfg = { class_name: 'Sequential', config: { name: `s${i}`, layers: [cfg] } };
+  assert.throws(() => normalizeModelConfig(cfg, ctx('2.3.1')), (e: unknown) => e instanceof InvalidConfigError && /too deeply/.test((e as Error).message));
 });
