@@ -70,7 +70,7 @@ export function inferLayerOutputShapes(layer: LayerSpec, inputShapes: Shape[], c
 
 /** Layers that take several tensors as their input (everything else takes exactly one). */
 const MULTI_INPUT = new Set([
-  'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dot', 'Merge',
+  'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dot', 'Merge', 'Lambda',
   'Attention', 'AdditiveAttention', 'MultiHeadAttention', 'GroupedQueryAttention', 'GroupQueryAttention',
 ]);
 /** Recurrent layers may get initial states as extra tensors (Keras 2 lists them in the same node); the first is the sequence. */
