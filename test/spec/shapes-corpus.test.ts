@@ -109,12 +109,15 @@ const APPLICATIONS: Record<string, [number, number]> = {
   nasnetmobile: [5326716, 5289978],
   vgg: [138357544, 138357544],
   xception: [22910480, 22855952],
+  resnet: [25636712, 25583592],
+  resnet50v2: [25613800, 25568360],
 };
+const APP_PATH: Record<string, string> = { resnet: 'resnet/modelConfig.json', resnet50v2: 'resnet50v2/modelConfig.json' };
 
 test('corpus: ImageNet architecture configs (no weights) give the parameter counts Keras computes', async (t) => {
   if (!corpusDir) return t.skip(SKIP_NO_CORPUS);
   for (const [name, [total, trainable]] of Object.entries(APPLICATIONS)) {
-    const spec = await readModelFile(corpusPath(`Kotlin__kotlindl/api/src/main/resources/models/imagenet/${name}.json`));
+    const spec = await readModelFile(corpusPath(`Kotlin__kotlindl/api/src/main/resources/models/${APP_PATH[name] ?? `imagenet/${name}.json`}`));
     const s = summarizeModel(spec);
     assert.deepEqual(s.unknownParamLayers, [], name);
     assert.equal(s.totalParams, total, `${name} total`);
