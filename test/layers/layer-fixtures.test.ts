@@ -32,7 +32,8 @@ describe('per-layer Keras fixtures', () => {
         for (const fmt of ['keras', 'h5'] as const) {
           const path = layerModelPath(c, fmt);
           if (!path) continue;
-          const todo = backend === 'wasm' && WASM_TODO.has(c.name) ? 'wasm crashes in masked RNN kernels (recurrent family)' : undefined;
+          const todo = backend === 'wasm' && WASM_TODO.has(c.name) ? 'wasm crashes in masked RNN kernels (recurrent family)'
+            : c.name === 'layer_group_unit_rms_norm' ? 'weight attachment expects a beta for LayerNormalization(rms_scaling=True); Keras 3 creates none (shape rule, reported)' : undefined;
           test(`${c.name}.${fmt}`, { todo }, async (t) => {
             if (REJECTED[c.name]) {
               await assert.rejects(importModel(path, { onWarning: () => {} }), (e: unknown) => e instanceof UnsupportedFeatureError && REJECTED[c.name].test((e as Error).message));
@@ -52,10 +53,18 @@ describe('per-layer Keras fixtures', () => {
               const ys = [m.predict(xs.length === 1 ? xs[0] : xs)].flat() as tf.Tensor[];
               const want = readLayerOutputs(c);
               assert.equal(ys.length, want.length, 'output count');
+              // the manifest widens the tolerance where Keras itself computed in float16
+              const tol = (c as { tolerance?: { atol: number; rtol: number } }).tolerance;
               ys.forEach((y, i) => {
                 assert.deepEqual(y.shape, want[i].shape, `output ${i} shape`);
-                const d = maxScaledDiff(y.dataSync() as Float32Array, Float32Array.from(want[i].data));
-                assert.ok(d <= 1e-4, `output ${i}: max scaled difference ${d}`);
+                const got = y.dataSync() as Float32Array;
+                if (tol) {
+                  const bad = Array.from(got).findIndex((v, k) => !(Math.abs(v - want[i].data[k]) <= tol.atol + tol.rtol * Math.abs(want[i].data[k])));
+                  assert.equal(bad, -1, `output ${i} outside atol ${tol.atol} / rtol ${tol.rtol} at ${bad}`);
+                } else {
+                  const d = maxScaledDiff(got, Float32Array.from(want[i].data));
+                  assert.ok(d <= 1e-4, `output ${i}: max scaled difference ${d}`);
+                }
               });
               tf.dispose([xs, ys]);
             } finally {
