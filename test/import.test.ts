@@ -255,3 +255,8 @@ test('a weight store with a cyclic group structure is refused, not walked foreve
     /cycle/,
   );
 });
+
+test('variables owned by the model object itself (subclassed style) are not silently dropped', async () => {
+  await rejectsWith(readModelFile(fx('own_vars.h5')), UnsupportedFeatureError, 'own_vars.h5', /tiny\/scale/);
+  await rejectsWith(importKerasModelAndWeights(fx('own_vars.json'), { weights: fx('own_vars.weights.h5') }), UnsupportedFeatureError, 'own_vars.weights.h5', /\/vars/);
+});

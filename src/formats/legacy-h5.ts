@@ -5,7 +5,7 @@
  * This module only reads what the file holds — config strings, version attributes, and the weight groups in
  * `layer_names` / `weight_names` order. Pairing those groups with layers is weights.ts's job.
  */
-import { CorruptFileError, WeightMismatchError } from '../errors.ts';
+import { CorruptFileError, UnsupportedFeatureError, WeightMismatchError } from '../errors.ts';
 import type { Hdf5File } from '../io/hdf5.ts';
 import type { WeightSpec } from '../spec/types.ts';
 
@@ -72,6 +72,18 @@ export function readLegacyH5(h5: Hdf5File, opts: { readValues?: boolean } = {}):
       if (full) throw new CorruptFileError(`${wroot} has no 'layer_names' attribute`, { file: h5.label });
     } else {
       groups = layerNames.map((name) => readGroup(h5, wroot, name, readValues));
+    }
+    // Keras 3 writes variables owned by the model object itself here (not a layer); empty for
+    // Sequential/Functional models. Anything in it would have nowhere to go.
+    const top = joinPath(wroot, 'top_level_model_weights');
+    if (!layerNames?.includes('top_level_model_weights') && h5.kind(top) === 'group') {
+      const names = h5.stringListAttr(top, 'weight_names') ?? [];
+      if (names.length > 0) {
+        throw new UnsupportedFeatureError(`the model object owns variables of its own (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}), as subclassed models do`, {
+          file: h5.label,
+          hint: 'only Sequential and Functional models can be imported; move the variables into a layer',
+        });
+      }
     }
   } else if (full) {
     throw new CorruptFileError("the file has a model_config but no 'model_weights' group", {

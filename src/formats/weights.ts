@@ -9,7 +9,7 @@
  * - Weight stores (`.keras`, `*.weights.h5`): paths are class-based and rebuilt by walking the config.
  * Wrappers (Bidirectional, TimeDistributed) keep their weights on the wrapper LayerSpec.
  */
-import { WeightMismatchError } from '../errors.ts';
+import { UnsupportedFeatureError, WeightMismatchError } from '../errors.ts';
 import type { LayerSpec, ModelSpec, WeightSpec } from '../spec/types.ts';
 import type { WeightGroup } from './legacy-h5.ts';
 import type { WeightStore } from './keras-v3.ts';
@@ -191,6 +191,13 @@ export interface StorePathMap {
  * a container whose elements are named snake_case(class) uniquified in order (`dense`, `dense_1`, …).
  */
 export function attachStoreWeights(model: ModelSpec, store: WeightStore, source: string): number {
+  const own = store.vars.get('') ?? [];
+  if (own.length > 0) {
+    throw new UnsupportedFeatureError(`the model object owns ${own.length} variable(s) of its own (/vars), as subclassed models do`, {
+      file: source,
+      hint: 'only Sequential and Functional models can be imported; move the variables into a layer',
+    });
+  }
   const used = new Set<string>();
   const attached = attachContainer(model, store.container, store, source, used);
   // Anything left under the layer container belongs to no layer of the configuration.

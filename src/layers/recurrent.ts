@@ -203,6 +203,26 @@ function scan(
   return { outputs, last: prevOut, states };
 }
 
+/**
+ * tfjs passes RNN `initial_state` as the `initialState` kwarg (the runtime maps Keras' call kwarg to it);
+ * our layers take initial states as extra inputs so they are wired into the graph like any tensor.
+ */
+export function applyWithInitialState(
+  layer: layers.Layer,
+  base: (inputs: ApplyInput, kwargs?: Kwargs) => ApplyOutput,
+  inputs: ApplyInput,
+  kwargs?: Kwargs,
+): ApplyOutput {
+  const init = kwargs?.initialState as ApplyInput | null | undefined;
+  if (init == null) return base.call(layer, inputs, kwargs);
+  const { initialState: _drop, ...rest } = kwargs!;
+  const list = (Array.isArray(inputs) ? inputs : [inputs]) as unknown[];
+  const states = (Array.isArray(init) ? init : [init]) as unknown[];
+  return base.call(layer, [...list, ...states] as ApplyInput, rest);
+}
+type ApplyInput = Parameters<layers.Layer['apply']>[0];
+type ApplyOutput = ReturnType<layers.Layer['apply']>;
+
 export class KerasRNN extends layers.Layer {
   static className = 'KerasImportRNN';
   readonly args: KerasRNNArgs;
@@ -216,6 +236,10 @@ export class KerasRNN extends layers.Layer {
 
   get stateCount(): number {
     return this.args.kind === 'lstm' ? 2 : 1;
+  }
+
+  override apply(inputs: ApplyInput, kwargs?: Kwargs): ApplyOutput {
+    return applyWithInitialState(this, super.apply, inputs, kwargs);
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -387,6 +411,10 @@ export class KerasConvLSTM extends layers.Layer {
   }
 
   readonly stateCount = 2;
+
+  override apply(inputs: ApplyInput, kwargs?: Kwargs): ApplyOutput {
+    return applyWithInitialState(this, super.apply, inputs, kwargs);
+  }
 
   private stateShape(shape: Shape): Shape {
     const { rank, filters, kernelSize, strides, dilationRate, padding, channelsFirst } = this.args;

@@ -8,7 +8,7 @@ import { InvalidConfigError, UnsupportedFeatureError, UnsupportedLayerError, Wei
 import type { LayerSpec } from '../spec/types.ts';
 import { getBuilder, registerBuilder, type BuildContext, type LayerBuilder } from './registry.ts';
 import {
-  KerasConvLSTM, KerasRNN, convLstmArgsFromSpec, convertConvLstmWeights, convertRnnWeights, rnnArgsFromSpec,
+  KerasConvLSTM, KerasRNN, applyWithInitialState, convLstmArgsFromSpec, convertConvLstmWeights, convertRnnWeights, rnnArgsFromSpec,
 } from './recurrent.ts';
 
 type Tensor = tf.Tensor;
@@ -64,6 +64,10 @@ export class KerasBidirectional extends layers.Layer {
     this.backward = backward;
     this.mergeMode = mergeMode;
     this.supportsMasking = true;
+  }
+
+  override apply(inputs: Parameters<layers.Layer['apply']>[0], kwargs?: Kwargs): ReturnType<layers.Layer['apply']> {
+    return applyWithInitialState(this, super.apply, inputs, kwargs);
   }
 
   private get returnSequences(): boolean { return this.forward.args.returnSequences; }

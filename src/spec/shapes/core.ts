@@ -70,7 +70,8 @@ export const coreRules: Registry = {
       return ws;
     },
   },
-  Activation: shapePreserving,
+  // The 'glu' activation halves the last axis (Keras 3).
+  Activation: { output: (l, [x]) => (cfgOf(l).activation === 'glu' && x ? [[...x.slice(0, -1), x[x.length - 1] === null ? null : (x[x.length - 1] as number) / 2]] : x ? [x.slice()] : undefined) },
   Masking: shapePreserving,
   Dropout: shapePreserving,
   SpatialDropout1D: shapePreserving,
@@ -119,6 +120,11 @@ export function einsum(cfg: Cfg, input: Shape | undefined): { kernel: Shape; bia
     if (outMap.has(d)) kernel.push(outShape[outMap.get(d)!] ?? null);
     else if (inMap.has(d)) kernel.push(input[inMap.get(d)!] ?? null);
     else return undefined;
+  }
+  // Keras keeps a None the user wrote in output_shape even where the dim is shared with the input (the actual
+  // output then has the input's size); fill it from the input like predict() shows.
+  for (const [d, oi] of outMap) {
+    if (outShape[oi] === null && oi > 0 && inMap.has(d)) outShape[oi] = input[inMap.get(d)!] ?? null;
   }
   let bias: Shape | null = null;
   const biasAxes = cfg.bias_axes;

@@ -53,7 +53,16 @@ export function inferLayerOutputShapes(layer: LayerSpec, inputShapes: Shape[], c
   if (!rule) return undefined;
   const ins = mainInputs(layer, inputShapes);
   if (!ins) return undefined;
-  if (rule.output) return rule.output(layer, ins, ctx);
+  if (rule.output) {
+    const out = rule.output(layer, ins, ctx);
+    // A layer with activation='glu' (Keras 3) halves its last axis; Keras' own symbolic shape misses this
+    // ((None, 6) for Dense(6, activation='glu')) but predict() returns (batch, 3), and the data is what counts.
+    if (out && layer.className !== 'Activation' && layer.config.activation === 'glu') {
+      const o = out[0], last = o[o.length - 1];
+      out[0] = [...o.slice(0, -1), last === null ? null : last / 2];
+    }
+    return out;
+  }
   // Shape-preserving layer.
   return [ins[0].slice()];
 }
@@ -77,7 +86,7 @@ function mainInputs(layer: LayerSpec, inputs: Shape[]): Shape[] | undefined {
 export function inferWeightShapes(layer: LayerSpec, inputShapes: Shape[], ctx: ShapeContext): WeightShape[] | undefined {
   let ws: WeightShape[] | undefined;
   if (layer.innerModel) ws = nestedModelWeights(layer.innerModel, inputShapes);
-  else if (isOpLayer(layer)) ws = [];
+  else if (isOpLayer(layer, ctx.kerasMajor)) ws = [];
   else {
     const rule = resolveRule(layer);
     if (!rule) return undefined;
@@ -141,6 +150,20 @@ export function mainInputRefs(node: NodeSpec): TensorRef[] {
   return refs.length > 0 || node.args.length > 0 ? refs : node.inputs;
 }
 
+/** Call arguments that add outputs: attention layers called with return_attention_scores=True. */
+function withCallOutputs(layer: LayerSpec, node: NodeSpec, inputs: Shape[], out: Shape[] | undefined): Shape[] | undefined {
+  const flag = node.kwargs.return_attention_scores;
+  if (!out || !flag || flag.kind !== 'const' || flag.value !== true) return out;
+  const [q, v] = inputs;
+  if (!q || !v || q.length !== 3 || v.length !== 3) return undefined;
+  if (layer.className === 'Attention' || layer.className === 'AdditiveAttention') return [...out, [q[0], q[1], v[1]]];
+  if (layer.className === 'MultiHeadAttention') {
+    const h = layer.config.num_heads;
+    return typeof h === 'number' ? [...out, [q[0], h, q[1], v[1]]] : undefined;
+  }
+  return undefined;
+}
+
 /** Walk the graph in dependency order (nodes may refer forward, as in Keras configs). */
 export function inferModelShapes(spec: ModelSpec, opts: { inputShapes?: Shape[] } = {}): InferredModel {
   const ctx = contextOf(spec);
@@ -179,12 +202,15 @@ export function inferModelShapes(spec: ModelSpec, opts: { inputShapes?: Shape[] 
         if (done.has(key) || !node.inputs.every(isResolved)) return;
         done.add(key);
         progress = true;
-        const refs = mainInputRefs(node);
+        const op = isOpLayer(l, ctx.kerasMajor);
+        // Ops see every tensor of their positional arguments, in order (constants are read from the node).
+        const refs = op ? tensorRefs(node.args) : mainInputRefs(node);
         const shapes = refs.map((r) => refShape(nodeOutputs, r));
         const allKnown = shapes.every((s) => s !== undefined);
         let out: Shape[] | undefined;
-        if (isOpLayer(l)) out = allKnown ? inferOpOutput(l, node, shapes as Shape[]) : undefined;
-        else out = allKnown ? inferLayerOutputShapes(l, shapes as Shape[], ctx) : undefined;
+        if (!allKnown) out = undefined;
+        else if (op) out = inferOpOutput(l, node, shapes as Shape[]);
+        else out = withCallOutputs(l, node, shapes as Shape[], inferLayerOutputShapes(l, shapes as Shape[], ctx));
         const list = nodeOutputs.get(l.name) ?? [];
         list[ni] = out;
         nodeOutputs.set(l.name, list);

@@ -45,8 +45,10 @@ export const normalizationRules: Registry = {
       const cfg = cfgOf(l), dims = axesDims(cfg, x, -1);
       if (!dims) return undefined;
       const ws: WeightShape[] = [];
-      if (bool(cfg, 'scale', true)) ws.push(w('gamma', dims, 'gamma_initializer'));
-      if (bool(cfg, 'center', true)) ws.push(w('beta', dims, 'beta_initializer'));
+      // Keras 3 rms_scaling: gamma only, whatever `center` says.
+      const rms = bool(cfg, 'rms_scaling', false);
+      if (bool(cfg, 'scale', true) || rms) ws.push(w('gamma', dims, 'gamma_initializer'));
+      if (bool(cfg, 'center', true) && !rms) ws.push(w('beta', dims, 'beta_initializer'));
       return ws;
     },
   },
