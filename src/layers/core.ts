@@ -196,7 +196,9 @@ registerBuilder({
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
     const l1 = c.num('l1', 0), l2 = c.num('l2', 0);
-    return new ActivityRegularization({ ...baseArgs(layer), activityRegularizer: tfRegularizer({ class_name: 'L1L2', config: { l1, l2 } }, ctx, layer.name) });
+    // the penalty itself cannot be attached (tfjs refuses activity regularizers); identity at inference
+    if (l1 || l2) ctx.options.warn?.(`layer '${layer.name}': ActivityRegularization(l1=${l1}, l2=${l2}) is not applied in training (tfjs does not support activity regularizers)`);
+    return new ActivityRegularization({ ...baseArgs(layer) });
   },
 });
 
