@@ -2,7 +2,7 @@
  * The initializer implementations (`IWeightInit`). Each one is a small parametric value generator;
  * the `WeightInit` enum (presets.ts) names the common parameter sets.
  */
-import { InvalidConfigError } from '../errors.ts';
+import { InvalidConfigError, UnsupportedFeatureError } from '../errors.ts';
 import type { Fans } from './fans.ts';
 import { createRandom, type RandomSource } from './random.ts';
 import { randomOrthogonal } from './qr.ts';
@@ -188,7 +188,13 @@ export class OrthogonalInit extends Base {
     }
     const rows = this.flatten === 'last' ? count(shape.slice(0, -1)) : shape[0];
     const cols = this.flatten === 'last' ? shape[shape.length - 1] : count(shape.slice(1));
-    const q = randomOrthogonal(rows, cols, this.source(rng));
+    let q: Float64Array;
+    try {
+      q = randomOrthogonal(rows, cols, this.source(rng));
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new UnsupportedFeatureError(`${e.message} (weight shape [${shape}])`, { hint: 'load real weights for this layer instead of initializing it' });
+    }
     const out = target(shape, into);
     for (let i = 0; i < q.length; i++) out[i] = this.gain * q[i];
     return out;

@@ -4,7 +4,7 @@
  * Keras would have built the layer (fans per kernel layout, LSTM forget bias, Keras 1 per-gate RNN
  * matrices, EinsumDense axes in Keras 3.15+).
  */
-import { InvalidConfigError, UnsupportedFeatureError } from '../errors.ts';
+import { InvalidConfigError, KerasImportError, UnsupportedFeatureError } from '../errors.ts';
 import type { KerasVersion, LayerSpec } from '../spec/types.ts';
 import { atLeast, computeFans, eraOf, type FanOptions, type KernelLayout } from './fans.ts';
 import { VarianceScalingInit } from './impls.ts';
@@ -32,6 +32,11 @@ export interface LayerInitOptions {
   source?: string;
   backend?: string | null;
   fallback?: WeightInit;
+  /**
+   * describeLayerInitializers only: report an initializer that cannot be mapped as
+   * { weightInit: 'UNSUPPORTED', exact: false, note: <the error message> } instead of throwing.
+   */
+  tolerant?: boolean;
 }
 
 const RNN = new Set(['SimpleRNN', 'GRU', 'LSTM', 'SimpleRNNCell', 'GRUCell', 'LSTMCell', 'CuDNNGRU', 'CuDNNLSTM', 'GRUV2', 'LSTMV2']);
@@ -83,6 +88,20 @@ export function mapLayerInitializers(layer: LayerSpec, kerasVersion: KerasVersio
   return out;
 }
 
+function describeOne(layer: LayerSpec, key: string, kerasVersion: KerasVersion, opts: LayerInitOptions): InitializerSummary {
+  const cfg = layer.config ?? {};
+  const defaults = layerDefaults(layer.className, kerasVersion);
+  const present = key in cfg;
+  try {
+    const m = mapInitializer(present ? cfg[key] : defaults[key], ctxFor(layer, key, kerasVersion, opts));
+    const note = present ? m.note : joinNotes(`not in the config: the ${layer.className} default '${String(defaults[key])}'`, m.note);
+    return { keras: present ? m.keras : undefined, weightInit: m.weightInit ?? m.init.describe(), exact: m.exact, ...(note ? { note } : {}) };
+  } catch (e) {
+    if (!opts.tolerant || !(e instanceof KerasImportError)) throw e;
+    return { keras: cfg[key], weightInit: 'UNSUPPORTED', exact: false, note: e.message };
+  }
+}
+
 /**
  * The summary's view of a layer's initializers: `{ "<key>": { keras, weightInit, exact, note? } }`.
  * Wrapped layers (Bidirectional, TimeDistributed) are listed as "<inner layer>/<key>".
@@ -90,14 +109,9 @@ export function mapLayerInitializers(layer: LayerSpec, kerasVersion: KerasVersio
 export function describeLayerInitializers(layer: LayerSpec, kerasVersion: KerasVersion, opts: LayerInitOptions = {}): Record<string, InitializerSummary> {
   const res: Record<string, InitializerSummary> = {};
   const add = (prefix: string, l: LayerSpec) => {
-    for (const [key, m] of Object.entries(mapLayerInitializers(l, kerasVersion, opts))) {
-      res[prefix + key] = {
-        keras: m.keras,
-        weightInit: m.weightInit ?? m.init.describe(),
-        exact: m.exact,
-        ...(m.note ? { note: m.note } : {}),
-      };
-    }
+    const cfg = l.config ?? {};
+    const keys = new Set<string>([...Object.keys(layerDefaults(l.className, kerasVersion)), ...Object.keys(cfg).filter((k) => k.endsWith('_initializer'))]);
+    for (const key of keys) res[prefix + key] = describeOne(l, key, kerasVersion, opts);
     if ((l.className === 'LSTM' || l.className === 'LSTMCell' || CONV_RNN.has(l.className)) && hasBias(l)) {
       const fb = forgetBias(l, kerasVersion);
       if (fb.kind !== 'none') {
@@ -111,7 +125,7 @@ export function describeLayerInitializers(layer: LayerSpec, kerasVersion: KerasV
     }
   };
   add('', layer);
-  for (const inner of layer.innerLayers ?? []) add(`${inner.name}/`, inner);
+  for (const inner of wrapped(layer)) add(`${inner.name}/`, inner);
   return res;
 }
 
@@ -201,9 +215,25 @@ function fanOptions(l: LayerSpec, weightBase: string, shapeRank: number, init: M
   return o;
 }
 
+/** The wrapped layers: the normalizer's `innerLayers`, else the config's serialized `layer` / `backward_layer`. */
+function wrapped(layer: LayerSpec): LayerSpec[] {
+  if (layer.innerLayers?.length) return layer.innerLayers;
+  const out: LayerSpec[] = [];
+  for (const key of ['layer', 'backward_layer']) {
+    const v = layer.config[key] as { class_name?: unknown; config?: unknown } | undefined;
+    if (!v || typeof v !== 'object' || typeof v.class_name !== 'string') continue;
+    const config = (v.config && typeof v.config === 'object' ? v.config : {}) as Record<string, unknown>;
+    out.push({
+      name: typeof config.name === 'string' ? config.name : v.class_name, className: v.class_name, module: null, registeredName: null,
+      config, originalConfig: v, inboundNodes: [], weights: [], trainable: layer.trainable,
+    });
+  }
+  return out;
+}
+
 /** Which layer config owns a weight: the layer itself, or for wrappers the wrapped (forward/backward) layer. */
 function ownerOf(layer: LayerSpec, weightName: string): LayerSpec {
-  const inner = layer.innerLayers ?? [];
+  const inner = wrapped(layer);
   if (!inner.length) return layer;
   if (layer.className === 'Bidirectional') {
     if (/(^|\/)backward/.test(weightName) && inner.length > 1) return inner[1];

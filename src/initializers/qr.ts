@@ -24,7 +24,8 @@ const NB = 16;
 export function randomOrthogonal(rows: number, cols: number, rng: RandomSource): Float64Array {
   const m = Math.max(rows, cols);
   const n = Math.min(rows, cols);
-  const a = new Float64Array(m * n); // column-major m×n
+  // column-major m×n; the vector engine's float32 normals (rotation invariance is all Haar needs)
+  const a = new Float32Array(m * n);
   rng.fillNormal(a, 0, 1);
   const q = householderQ(a, m, n);
   // q is column-major m×n: element (i, j) at q[i + j*m]
@@ -68,7 +69,6 @@ class JsEngine implements BlockEngine {
           s3 += x[v + r + 3] * x[c + r + 3];
         }
         const w = ((s0 + s2) + (s1 + s3)) * x[tau0 + i];
-        if (w === 0) continue;
         for (let r = lo; r < ld; r++) x[c + r] -= w * x[v + r];
       }
     }
@@ -96,59 +96,79 @@ class WasmEngine implements BlockEngine {
   }
 }
 
-/** apply(cPtr, ncols, ldBytes, vPtr, tauPtr, loBytes, endBytes, kb, reverse): f64x2, two accumulators. */
-function buildQrModule(): Uint8Array<ArrayBuffer> {
+/**
+ * apply(cPtr, ncols, ldBytes, vPtr, tauPtr, loBytes, endBytes, kb, reverse): byte offsets; f64x2 with
+ * two accumulators per column. Columns go four at a time (each reflector column is loaded once for
+ * four target columns), the rest one by one; every column sees exactly the JS twin's operations.
+ */
+export function buildQrModule(): Uint8Array<ArrayBuffer> {
   const B = new Body();
   const C0 = 0, NC = 1, LD = 2, V0 = 3, TAU = 4, LO = 5, END = 6, KB = 7, REV = 8;
-  const COL = 9, C = 10, II = 11, I = 12, V = 13, R = 14, VR = 15, CR = 16; // i32 locals
-  const W = 17; // f64
-  const A0 = 18, A1 = 19, WV = 20; // v128
+  const COL = 9, CC = 10, II = 11, I = 12, V = 13, R = 14, VR = 15, CR = 16, CG = [17, 18, 19, 20]; // i32
+  const W = 21; // f64
+  const A0 = [22, 23, 24, 25], A1 = [26, 27, 28, 29], WV = [30, 31, 32, 33], TV0 = 34, TV1 = 35; // v128
   const op = (o: number) => B.raw(0xfd, ...leb(o));
   const ADD = 0xf0, SUB = 0xf1, MUL = 0xf2;
   const vload = (off: number) => B.raw(0xfd, 0x00, 4, ...leb(off));
   const vstore = (off: number) => B.raw(0xfd, 0x0b, 4, ...leb(off));
   const zero = () => B.raw(0xfd, 0x0c, ...new Array(16).fill(0));
-  B.get(C0).set(C).i32(0).set(COL);
-  B.raw(0x02, 0x40, 0x03, 0x40); // block $exit / loop $cols
+  const group = (G: number) => {
+    B.i32(0).set(II);
+    B.raw(0x02, 0x40, 0x03, 0x40); // block / loop over reflectors
+    B.get(II).get(KB).raw(0x4f).raw(0x0d, 1);
+    B.get(KB).i32(1).raw(0x6b).get(II).raw(0x6b).get(II).get(REV).raw(0x1b).set(I); // i = rev ? kb-1-ii : ii
+    B.get(V0).get(I).get(LD).raw(0x6c).raw(0x6a).set(V);
+    for (let g = 0; g < G; g++) { zero(); B.set(A0[g]); zero(); B.set(A1[g]); }
+    B.get(LO).set(R);
+    B.raw(0x02, 0x40, 0x03, 0x40); // dot loop
+    B.get(R).get(END).raw(0x4f).raw(0x0d, 1);
+    B.get(V).get(R).raw(0x6a).tee(VR); vload(0); B.set(TV0).get(VR); vload(16); B.set(TV1);
+    for (let g = 0; g < G; g++) {
+      B.get(CG[g]).get(R).raw(0x6a).set(CR);
+      B.get(A0[g]).get(TV0).get(CR); vload(0); op(MUL); op(ADD); B.set(A0[g]);
+      B.get(A1[g]).get(TV1).get(CR); vload(16); op(MUL); op(ADD); B.set(A1[g]);
+    }
+    B.get(R).i32(32).raw(0x6a).set(R).raw(0x0c, 0);
+    B.raw(0x0b, 0x0b);
+    B.get(TAU).get(I).i32(3).raw(0x74).raw(0x6a).raw(0x2b, 3, 0).set(W); // τ_i
+    for (let g = 0; g < G; g++) {
+      // w = ((a0+a1).l0 + (a0+a1).l1) · τ_i
+      B.get(A0[g]).get(A1[g]); op(ADD); B.set(A0[g]);
+      B.get(A0[g]); op(0x21); B.raw(0).get(A0[g]); op(0x21); B.raw(1).raw(0xa0).get(W).raw(0xa2);
+      op(0x14); B.set(WV[g]);
+    }
+    B.get(LO).set(R);
+    B.raw(0x02, 0x40, 0x03, 0x40); // axpy loop
+    B.get(R).get(END).raw(0x4f).raw(0x0d, 1);
+    B.get(V).get(R).raw(0x6a).tee(VR); vload(0); B.set(TV0).get(VR); vload(16); B.set(TV1);
+    for (let g = 0; g < G; g++) {
+      B.get(CG[g]).get(R).raw(0x6a).set(CR);
+      B.get(CR).get(CR); vload(0); B.get(WV[g]).get(TV0); op(MUL); op(SUB); vstore(0);
+      B.get(CR).get(CR); vload(16); B.get(WV[g]).get(TV1); op(MUL); op(SUB); vstore(16);
+    }
+    B.get(R).i32(32).raw(0x6a).set(R).raw(0x0c, 0);
+    B.raw(0x0b, 0x0b);
+    B.get(II).i32(1).raw(0x6a).set(II).raw(0x0c, 0);
+    B.raw(0x0b, 0x0b);
+  };
+  B.get(C0).set(CC).i32(0).set(COL);
+  B.raw(0x02, 0x40, 0x03, 0x40); // four columns at a time
+  B.get(COL).i32(4).raw(0x6a).get(NC).raw(0x4b).raw(0x0d, 1); // col + 4 > ncols → done
+  for (let g = 0; g < 4; g++) B.get(CC).get(LD).i32(g).raw(0x6c).raw(0x6a).set(CG[g]);
+  group(4);
+  B.get(CC).get(LD).i32(4).raw(0x6c).raw(0x6a).set(CC).get(COL).i32(4).raw(0x6a).set(COL).raw(0x0c, 0);
+  B.raw(0x0b, 0x0b);
+  B.raw(0x02, 0x40, 0x03, 0x40); // the rest one by one
   B.get(COL).get(NC).raw(0x4f).raw(0x0d, 1);
-  B.i32(0).set(II);
-  B.raw(0x02, 0x40, 0x03, 0x40); // block / loop $refl
-  B.get(II).get(KB).raw(0x4f).raw(0x0d, 1);
-  B.get(KB).i32(1).raw(0x6b).get(II).raw(0x6b).get(II).get(REV).raw(0x1b).set(I);
-  B.get(V0).get(I).get(LD).raw(0x6c).raw(0x6a).set(V);
-  zero(); B.set(A0); zero(); B.set(A1);
-  B.get(LO).set(R);
-  B.raw(0x02, 0x40, 0x03, 0x40); // dot: block / loop
-  B.get(R).get(END).raw(0x4f).raw(0x0d, 1);
-  B.get(V).get(R).raw(0x6a).set(VR).get(C).get(R).raw(0x6a).set(CR);
-  B.get(A0).get(VR); vload(0); B.get(CR); vload(0); op(MUL); op(ADD); B.set(A0);
-  B.get(A1).get(VR); vload(16); B.get(CR); vload(16); op(MUL); op(ADD); B.set(A1);
-  B.get(R).i32(32).raw(0x6a).set(R).raw(0x0c, 0);
+  B.get(CC).set(CG[0]);
+  group(1);
+  B.get(CC).get(LD).raw(0x6a).set(CC).get(COL).i32(1).raw(0x6a).set(COL).raw(0x0c, 0);
   B.raw(0x0b, 0x0b);
-  // w = ((a0+a1).l0 + (a0+a1).l1) · τ_i
-  B.get(A0).get(A1); op(ADD); B.set(A0);
-  B.get(A0); op(0x21); B.raw(0).get(A0); op(0x21); B.raw(1).raw(0xa0);
-  B.get(TAU).get(I).i32(3).raw(0x74).raw(0x6a).raw(0x2b, 3, 0).raw(0xa2).set(W);
-  B.get(W).raw(0x44, 0, 0, 0, 0, 0, 0, 0, 0).raw(0x62).raw(0x04, 0x40); // if w != 0
-  B.get(W); op(0x14); B.set(WV);
-  B.get(LO).set(R);
-  B.raw(0x02, 0x40, 0x03, 0x40); // axpy: block / loop
-  B.get(R).get(END).raw(0x4f).raw(0x0d, 1);
-  B.get(V).get(R).raw(0x6a).set(VR).get(C).get(R).raw(0x6a).set(CR);
-  B.get(CR).get(CR); vload(0); B.get(WV).get(VR); vload(0); op(MUL); op(SUB); vstore(0);
-  B.get(CR).get(CR); vload(16); B.get(WV).get(VR); vload(16); op(MUL); op(SUB); vstore(16);
-  B.get(R).i32(32).raw(0x6a).set(R).raw(0x0c, 0);
-  B.raw(0x0b, 0x0b);
-  B.raw(0x0b); // end if
-  B.get(II).i32(1).raw(0x6a).set(II).raw(0x0c, 0);
-  B.raw(0x0b, 0x0b); // end refl loop/block
-  B.get(C).get(LD).raw(0x6a).set(C).get(COL).i32(1).raw(0x6a).set(COL).raw(0x0c, 0);
-  B.raw(0x0b, 0x0b); // end cols
   B.raw(0x0b); // end function
-  const body = [0x03, 8, 0x7f, 1, 0x7c, 3, 0x7b, ...B.code];
+  const body = [0x03, 12, 0x7f, 1, 0x7c, 14, 0x7b, ...B.code];
   const func = [...leb(body.length), ...body];
   const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
-  const str = (s: string) => [...leb(s.length), ...[...s].map((ch) => ch.charCodeAt(0))];
+  const str = (t: string) => [...leb(t.length), ...[...t].map((ch) => ch.charCodeAt(0))];
   const type = section(1, [1, 0x60, 9, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
   const funcs = section(3, [1, 0]);
   const memory = section(5, [1, 0x00, 1]);
@@ -180,10 +200,13 @@ function engine(): BlockEngine {
  * Reduced QR of the column-major m×n matrix `a` (m ≥ n). Returns the column-major m×n Q with the
  * sign correction applied, i.e. the Q of the unique QR whose R has a positive diagonal.
  */
-export function householderQ(a: Float64Array, m: number, n: number): Float64Array {
+export function householderQ(a: Float64Array | Float32Array, m: number, n: number): Float64Array {
   const ld = Math.ceil(m / 4) * 4; // padded rows are zero and stay zero
   const eng = engine();
   const A = 0, V = ld * n, TAU = 2 * ld * n;
+  if ((TAU + n) * 8 > 2 ** 31) {
+    throw new RangeError(`Orthogonal initializer: a ${m}×${n} factorization needs ${(((TAU + n) * 8) / 2 ** 30).toFixed(1)} GiB of working memory`);
+  }
   eng.reserve(TAU + n);
   let x = eng.mem;
   x.fill(0, 0, TAU + n);
@@ -206,14 +229,10 @@ export function householderQ(a: Float64Array, m: number, n: number): Float64Arra
       sign[k] = beta >= 0 ? 1 : -1; // R[k,k] = beta
       const scale = 1 / (alpha - beta);
       for (let i = k + 1; i < m; i++) x[vcol + i] = x[col + i] * scale;
-      // apply H_k to the rest of the panel
-      for (let j = k + 1; j < k0 + kb; j++) {
-        const cj = A + j * ld;
-        let w = x[cj + k];
-        for (let i = k + 1; i < m; i++) w += x[vcol + i] * x[cj + i];
-        w *= tau;
-        x[cj + k] -= w;
-        for (let i = k + 1; i < m; i++) x[cj + i] -= w * x[vcol + i];
+      // apply H_k to the rest of the panel (a block of one reflector)
+      if (k + 1 < k0 + kb) {
+        eng.applyBlock(A + (k + 1) * ld, k0 + kb - k - 1, ld, vcol, TAU + k, k - (k % 4), 1, false);
+        x = eng.mem;
       }
     }
     if (k0 + kb < n) {

@@ -54,3 +54,43 @@ test('registers `summary <model>` with --weights and --json', () => {
   assert.ok(cmd);
   assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--json', '--weights']);
 });
+
+/** Runs `summary` through commander with the real reader, capturing stdout/stderr; errors go through main's reporter. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { reportError } = await import('../../src/cli/main.ts');
+  const program = new Command().exitOverride();
+  register(program);
+  let out = '', err = '';
+  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
+  (process.stdout as { write: unknown }).write = (c: string | Uint8Array) => { out += String(c); return true; };
+  (process.stderr as { write: unknown }).write = (c: string | Uint8Array) => { err += String(c); return true; };
+  let code = 0;
+  try { await program.parseAsync(['node', 'keras-import', 'summary', ...args]); } catch (x) { code = reportError(x, false); } finally {
+    process.stdout.write = o; process.stderr.write = e;
+  }
+  return { code, out, err };
+}
+
+test('end to end through the real reader: .keras and legacy .h5 of a nested Keras 3 model', async () => {
+  const dir = new URL('../fixtures/layers/sequential_in_functional/', import.meta.url);
+  const k = JSON.parse((await cli([new URL('model.keras', dir).pathname, '--json'])).out);
+  const h = JSON.parse((await cli([new URL('model.h5', dir).pathname, '--json'])).out);
+  assert.equal(k.format, 'keras-v3');
+  assert.equal(h.format, 'legacy-h5');
+  assert.equal(k.kerasVersion, '3.15.1');
+  assert.equal(h.backend, 'jax'); // .keras metadata.json records no backend; the legacy .h5 root does
+  // Keras' predictions for this fixture have shapes (2, 3) and (2, 3) (test/fixtures/layers/manifest.json)
+  assert.deepEqual(k.outputs.map((o: { shape: unknown }) => o.shape), [[null, 3], [null, 3]]);
+  assert.equal(k.totalParams, h.totalParams);
+  assert.ok(k.totalParams > 0);
+  const text = await cli([new URL('model.h5', dir).pathname]);
+  assert.equal(text.code, 0);
+  assert.match(text.out, new RegExp(`Total params: ${k.totalParams.toLocaleString('en-US')}`));
+});
+
+test('a missing file is a typed error with exit code 1, not a crash', async () => {
+  const r = await cli(['/nonexistent/model.h5']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^error: /);
+  assert.doesNotMatch(r.err, /internal error/);
+});

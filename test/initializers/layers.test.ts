@@ -123,3 +123,19 @@ test('initializeWeights: a Keras 3 DepthwiseConv2D "kernel" uses depthwise_initi
   const limit = Math.sqrt(6 / 72); // fan_in = 3·3·8
   assert.ok(moments(k).max < limit && moments(k).max > 0.8 * limit);
 });
+
+test('describeLayerInitializers: tolerant mode reports an unsupported initializer instead of throwing', () => {
+  const d = layer('Dense', { name: 'q', kernel_initializer: { class_name: 'QInitializer', config: {} } });
+  const s = describeLayerInitializers(d, version('2.9.0'), { tolerant: true, source: 'm.h5' });
+  assert.equal(s.kernel_initializer.weightInit, 'UNSUPPORTED');
+  assert.equal(s.kernel_initializer.exact, false);
+  assert.match(s.kernel_initializer.note ?? '', /QInitializer.*registerInitializer/s);
+  assert.equal(s.bias_initializer.weightInit, 'ZERO');
+});
+
+test('wrappers without innerLayers: the serialized config.layer owns the weights', () => {
+  const td = layer('TimeDistributed', { name: 'td', layer: { class_name: 'Dense', config: { name: 'inner', units: 3, kernel_initializer: 'ones' } } });
+  const [k] = initializeWeights(td, [{ name: 'td/kernel:0', shape: [2, 3], trainable: true }], version('2.9.0'), createRandom(1));
+  assert.ok(k.every((x) => x === 1));
+  assert.equal(describeLayerInitializers(td, version('2.9.0'))['inner/kernel_initializer'].weightInit, 'ONES');
+});

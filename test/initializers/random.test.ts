@@ -141,3 +141,12 @@ test('src/initializers uses no Node-only APIs (it must run in browsers)', async 
     for (const m of src.matchAll(/from '([^']+)'/g)) assert.ok(m[1].startsWith('.'), `${f} imports ${m[1]}`);
   }
 });
+
+test('WebAssembly modules stay under the 4 KiB browsers compile synchronously', async () => {
+  const { buildModule } = await import('../../src/initializers/simd.ts');
+  const { buildQrModule } = await import('../../src/initializers/qr.ts');
+  for (const b of [buildModule(), buildQrModule()]) {
+    assert.ok(WebAssembly.validate(b));
+    assert.ok(b.length < 4096, `${b.length} bytes`);
+  }
+});

@@ -1,6 +1,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import '../../src/layers/recurrent.ts';
 import { WeightMismatchError, UnsupportedFeatureError } from '../../src/errors.ts';
 import { getBuilder } from '../../src/layers/registry.ts';
@@ -27,6 +28,23 @@ describe('(cpu) recurrent layers inside a tfjs LayersModel (shape inference + pr
       tf.tidy(() => assertClose(runModel(c), c.outputs, c.name));
     });
   }
+});
+
+describe('initial_state given as the tfjs initialState kwarg (how the runtime maps Keras\' call kwarg)', () => {
+  before(async () => { await useBackend('cpu'); });
+  it('LSTM_initial_state inside a LayersModel', () => {
+    const c = cases.find((k) => k.name === 'LSTM_initial_state')!;
+    const spec = layerSpecFor(c);
+    const ctx = ctxFor(c);
+    const builder = getBuilder('LSTM')!;
+    const layer = builder.create(spec, ctx);
+    const [x, h0, c0] = c.inputs.map((a) => tfl.input({ shape: a.shape.slice(1) }));
+    const out = layer.apply(x, { initialState: [h0, c0] }) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: [x, h0, c0], outputs: out });
+    layer.setWeights(builder.convertWeights!(spec, layer, ctx));
+    const y = m.predict(c.inputs.map((a) => tf.tensor(a.values, a.shape))) as tf.Tensor;
+    assertClose([y], c.outputs, c.name);
+  });
 });
 
 describe('recurrent weight and config errors', () => {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { LayerSpec, ModelSpec, Shape, WeightSpec } from '../../src/spec/types.ts';
 import { formatShape, renderSummary, summarizeModel } from '../../src/spec/summary.ts';
 import { modelSpec, K3 } from './shapes-k3spec.ts';
+import { normalizeModelConfig } from '../../src/spec/normalize.ts';
 
 interface FxModel {
   case: string; model: Record<string, unknown>; totalParams: number; trainableParams: number; nonTrainableParams: number;
@@ -32,6 +33,16 @@ for (const m of fx.models) {
     }
   });
 }
+
+test('the same Keras 3 fixture models through the real normalizer give the same Keras totals and outputs', () => {
+  for (const m of fx.models) {
+    const spec = normalizeModelConfig(m.model, { source: `${m.case}.json`, format: 'json', kerasVersion: K3, backend: 'jax' });
+    const s = summarizeModel(spec);
+    assert.equal(s.totalParams, m.totalParams, m.case);
+    assert.equal(s.trainableParams, m.trainableParams, m.case);
+    assert.deepEqual(s.outputs.map((o) => o.shape), m.outputShapes, m.case);
+  }
+});
 
 // ---- hand-built specs for stored-weight rules
 
