@@ -46,6 +46,12 @@ export class Cfg {
     }
     if (typeof v === 'number' && Number.isFinite(v)) return v;
     if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'number') return v[0];
+    // Keras 3 may serialize a numpy scalar: {"class_name": "__tensor__" | "__numpy__", "config": {"value": …}}
+    if (v && typeof v === 'object' && /^__(tensor|numpy)__$/.test(String((v as Record<string, unknown>).class_name))) {
+      let x = ((v as Record<string, unknown>).config as Record<string, unknown> | undefined)?.value;
+      while (Array.isArray(x) && x.length === 1) x = x[0];
+      if (typeof x === 'number' && Number.isFinite(x)) return x;
+    }
     throw this.bad(key, 'must be a number');
   }
 
@@ -258,6 +264,8 @@ function objOf(v: unknown): { cls: string; cfg: Record<string, unknown> } | null
   if (typeof v === 'string') return { cls: v, cfg: {} };
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
+    // Keras 1 wrote {"name": "WeightRegularizer", "l1": …, "l2": …} — the class under `name`, no `config`
+    if (o.class_name === undefined && typeof o.name === 'string') return { cls: o.name, cfg: o };
     return { cls: String(o.class_name ?? ''), cfg: (o.config ?? {}) as Record<string, unknown> };
   }
   return null;
@@ -269,12 +277,14 @@ export function tfRegularizer(v: unknown, ctx: BuildContext, layerName: string) 
   if (!o) return undefined;
   const n = (k: string) => (typeof o.cfg[k] === 'number' && Number.isFinite(o.cfg[k] as number) ? (o.cfg[k] as number) : 0);
   switch (o.cls.toLowerCase()) {
-    case 'l1l2': case 'l1_l2': return regularizers.l1l2({ l1: n('l1'), l2: n('l2') });
+    case 'l1l2': case 'l1_l2': case 'weightregularizer': case 'activityregularizer': return regularizers.l1l2({ l1: n('l1'), l2: n('l2') });
     case 'l1': return regularizers.l1({ l1: n('l1') || 0.01 });
     case 'l2': return regularizers.l2({ l2: n('l2') || 0.01 });
     case 'orthogonalregularizer': return undefined; // training-only penalty tfjs lacks; inference unaffected
   }
-  throw new UnsupportedFeatureError(`regularizer '${o.cls}' is not supported`, { file: ctx.source, layer: layerName, hint: 'remove the regularizer from the config' });
+  // training-only: never block inference over it, but say so
+  ctx.options.warn?.(`layer '${layerName}': regularizer '${o.cls}' has no tfjs equivalent and is not applied in training`);
+  return undefined;
 }
 
 export function tfConstraint(v: unknown, ctx: BuildContext, layerName: string) {
@@ -286,9 +296,10 @@ export function tfConstraint(v: unknown, ctx: BuildContext, layerName: string) {
     case 'maxnorm': return constraints.maxNorm({ maxValue: n('max_value', n('m', 2)), axis });
     case 'nonneg': return constraints.nonNeg();
     case 'unitnorm': return constraints.unitNorm({ axis });
-    case 'minmaxnorm': return constraints.minMaxNorm({ minValue: n('min_value', 0), maxValue: n('max_value', 1), rate: n('rate', 1), axis });
+    case 'minmaxnorm': return constraints.minMaxNorm({ minValue: n('min_value', n('low', 0)), maxValue: n('max_value', n('high', 1)), rate: n('rate', 1), axis });
   }
-  throw new UnsupportedFeatureError(`constraint '${o.cls}' is not supported`, { file: ctx.source, layer: layerName, hint: 'remove the constraint from the config' });
+  ctx.options.warn?.(`layer '${layerName}': constraint '${o.cls}' has no tfjs equivalent and is not applied in training`);
+  return undefined;
 }
 
 /* ------------------------------------------------------------------ common args */
@@ -308,8 +319,19 @@ export function weightArgs(cfg: Cfg, kernelKey = 'kernel', biasKey = 'bias') {
     [`${biasKey}Regularizer`]: tfRegularizer(cfg.c[`${snake(biasKey)}_regularizer`], ctx, layer.name),
     [`${kernelKey}Constraint`]: tfConstraint(cfg.c[`${snake(kernelKey)}_constraint`], ctx, layer.name),
     [`${biasKey}Constraint`]: tfConstraint(cfg.c[`${snake(biasKey)}_constraint`], ctx, layer.name),
-    activityRegularizer: tfRegularizer(cfg.c.activity_regularizer, ctx, layer.name),
+    activityRegularizer: activityRegularizer(cfg),
   } as Record<string, unknown>;
+}
+
+/**
+ * tfjs refuses to call a layer that has an activity regularizer ("not supported yet"), so the
+ * regularizer is left out — inference is unaffected; training loses that penalty, which is reported.
+ */
+export function activityRegularizer(cfg: Cfg): undefined {
+  if (objOf(cfg.c.activity_regularizer)) {
+    cfg.ctx.options.warn?.(`layer '${cfg.layer.name}': activity_regularizer is not applied (tfjs does not support activity regularizers); inference is unaffected`);
+  }
+  return undefined;
 }
 
 function snake(s: string): string {

@@ -270,7 +270,8 @@ export class LocallyConnected extends layers.Layer {
     this.patchLen = klen * ch;
     this.kernel = this.addWeight('kernel', [positions, this.patchLen, this.filters], 'float32', initializers.zeros(), undefined, true) as unknown as tf.Variable;
     if (this.useBias) {
-      const biasShape = this.channelsFirst ? [this.filters, ...this.outSpatial] : [...this.outSpatial, this.filters];
+      // Keras keeps the bias as (out…, filters) for both data formats (bias_add transposes it)
+      const biasShape = [...this.outSpatial, this.filters];
       this.bias = this.addWeight('bias', biasShape, 'float32', initializers.zeros(), undefined, true) as unknown as tf.Variable;
     }
     // Flat input index of every patch element, in Keras' patch order: (k…, in) for channels_last,
@@ -308,8 +309,8 @@ export class LocallyConnected extends layers.Layer {
       const p = tf.transpose(tf.reshape(patches, [batch, positions, this.patchLen]), [1, 0, 2]); // [P, b, K]
       let y = tf.transpose(tf.matMul(p, (this.kernel as unknown as { read(): tf.Tensor }).read() as tf.Tensor3D), [1, 0, 2]); // [b, P, F]
       y = tf.reshape(y, [batch, ...this.outSpatial, this.filters]);
-      if (this.channelsFirst) y = tf.transpose(y, [0, this.rank + 1, ...this.outSpatial.map((_, i) => i + 1)]);
       if (this.bias) y = tf.add(y, (this.bias as unknown as { read(): tf.Tensor }).read());
+      if (this.channelsFirst) y = tf.transpose(y, [0, this.rank + 1, ...this.outSpatial.map((_, i) => i + 1)]);
       return applyActivation(this.act, y);
     });
   }

@@ -1,7 +1,7 @@
 /** Embedding (integer ids → vectors; `mask_zero` masks propagate to the layers that support them). */
 import { layers } from '@tensorflow/tfjs-layers';
 import { registerBuilder } from './registry.ts';
-import { baseArgs, Cfg, clean, tfConstraint, tfRegularizer } from './common.ts';
+import { activityRegularizer, baseArgs, Cfg, clean, tfConstraint, tfRegularizer } from './common.ts';
 
 registerBuilder({
   classNames: ['Embedding'],
@@ -17,7 +17,7 @@ registerBuilder({
       embeddingsInitializer: 'zeros',
       embeddingsRegularizer: tfRegularizer(c.c.embeddings_regularizer, ctx, layer.name),
       embeddingsConstraint: tfConstraint(c.c.embeddings_constraint, ctx, layer.name),
-      activityRegularizer: tfRegularizer(c.c.activity_regularizer, ctx, layer.name),
+      activityRegularizer: activityRegularizer(c),
     }) as never);
   },
 });

@@ -21,6 +21,11 @@ export class GlobalPooling extends layers.Layer {
     this.mode = args.mode;
     this.channelsFirst = args.channelsFirst;
     this.keepdims = args.keepdims;
+    // Keras' GlobalAveragePooling1D averages over the unmasked steps only
+    this.supportsMasking = true;
+  }
+  override computeMask(): tf.Tensor {
+    return null as unknown as tf.Tensor; // the pooled output carries no mask
   }
   private axes(rank: number): number[] {
     return this.channelsFirst ? Array.from({ length: rank - 2 }, (_, i) => i + 2) : Array.from({ length: rank - 2 }, (_, i) => i + 1);
@@ -31,10 +36,15 @@ export class GlobalPooling extends layers.Layer {
     if (this.keepdims) return s.map((d, i) => (axes.includes(i) ? 1 : d));
     return s.filter((_, i) => !axes.includes(i));
   }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown> = {}): tf.Tensor {
     return tf.tidy(() => {
       const x = one(inputs);
       const axes = this.axes(x.rank);
+      const mask = (Array.isArray(kwargs.mask) ? kwargs.mask[0] : kwargs.mask) as tf.Tensor | undefined;
+      if (this.mode === 'avg' && mask && x.rank === 3 && !this.channelsFirst) {
+        const m = tf.expandDims(tf.cast(mask, x.dtype), 2); // (batch, steps, 1)
+        return tf.div(tf.sum(tf.mul(x, m), 1, this.keepdims), tf.sum(m, 1, this.keepdims));
+      }
       return this.mode === 'avg' ? tf.mean(x, axes, this.keepdims) : tf.max(x, axes, this.keepdims);
     });
   }

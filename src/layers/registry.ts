@@ -16,6 +16,8 @@ export interface BuildOptions {
   inputShapes?: (number | null)[][];
   /** Seed for architecture-only weight initialization. */
   seed?: number;
+  /** Receives notes about settings that tfjs cannot reproduce (they never change inference results). */
+  warn?: (message: string) => void;
 }
 
 export interface BuildContext {

@@ -12,6 +12,7 @@ import '../layers/index.ts';
 import { getBuilder, type BuildContext, type BuildOptions, type LayerBuilder } from '../layers/registry.ts';
 import { unsupportedLayerError, userBuilderFor } from '../layers/custom.ts';
 import { isOpLayerSpec, opBuilderFor } from '../layers/ops.ts';
+import { Identity } from '../layers/core.ts';
 
 /** One imported layer: its spec, the tfjs layer, and the builder that made it (for weight conversion). */
 export interface BuiltLayer {
@@ -137,9 +138,16 @@ function assemble(spec: ModelSpec, ctx: BuildContext, userInputShapes: (number |
     return t;
   });
   if (userInput) inputs.unshift(userInput);
-  const outputs = spec.outputs.map((r) => {
-    const t = lookup(r);
+  const seen = new Set<SymbolicTensor>();
+  const outputs = spec.outputs.map((r, i) => {
+    let t = lookup(r);
     if (!t) throw new InvalidConfigError(`model output ${r.layer}[${r.node}][${r.tensor}] is never produced`, { file, layer: r.layer });
+    // tfjs cannot return a model input as an output, nor the same tensor twice: pass those through
+    // an identity layer (same values, a distinct tensor)
+    if (seen.has(t) || inputs.includes(t)) {
+      t = new Identity({ name: `${modelName ?? 'model'}_output_${i}_${r.layer}` }).apply(t) as SymbolicTensor;
+    }
+    seen.add(t);
     return t;
   });
   if (!outputs.length) throw new InvalidConfigError('the model has no outputs', { file });

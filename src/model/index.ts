@@ -44,7 +44,7 @@ export interface ImportInfo {
 /** Build the tfjs model for a ModelSpec (weights from the spec, or initialized when it has none). */
 export async function createModel(spec: ModelSpec, options: CreateOptions = {}): Promise<LayersModel & { kerasImport: ImportInfo }> {
   const warn = options.onWarning ?? ((m: string) => console.warn(`keras-import: ${m}`));
-  const asm = assembleModel(spec, options);
+  const asm = assembleModel(spec, { ...options, warn: options.warn ?? ((m) => warn(`${spec.source}: ${m}`)) });
   let ok = false;
   try {
     const missing = loadWeights(asm.layers);

@@ -13,7 +13,7 @@ import { useBackend } from '../../src/runtime/backend.ts';
 import { KerasImportError, UnsupportedFeatureError, UnsupportedLayerError } from '../../src/errors.ts';
 import { maxScaledDiff } from '../runtime/corpus-cases.ts';
 
-const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'Attention', 'AdditiveAttention', 'MultiHeadAttention', 'GroupQueryAttention', 'EinsumDense', 'RNN', 'StackedRNNCells']);
+const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'Attention', 'AdditiveAttention', 'MultiHeadAttention', 'GroupQueryAttention', 'RNN', 'StackedRNNCells']);
 
 /** Fixtures using a setting we do not implement; they must fail with this typed error. */
 const REJECTED: Record<string, RegExp> = {
@@ -21,8 +21,6 @@ const REJECTED: Record<string, RegExp> = {
   resizing_crop_rescaling: /interpolation='bicubic'/,
 };
 
-/** wasm aborts ("memory access out of bounds") inside masked recurrent layers — reported to the recurrent family. */
-const WASM_TODO = new Set(['masking_lstm', 'embedding_mask_zero_sequential']);
 
 describe('per-layer Keras fixtures', () => {
   for (const backend of ['wasm', 'cpu']) {
@@ -32,7 +30,7 @@ describe('per-layer Keras fixtures', () => {
         for (const fmt of ['keras', 'h5'] as const) {
           const path = layerModelPath(c, fmt);
           if (!path) continue;
-          const todo = backend === 'wasm' && WASM_TODO.has(c.name) ? 'wasm crashes in masked RNN kernels (recurrent family)' : undefined;
+          const todo = c.name === 'layer_group_unit_rms_norm' ? 'weight attachment expects a beta for LayerNormalization(rms_scaling=True); Keras 3 creates none (shape rule, reported)' : undefined;
           test(`${c.name}.${fmt}`, { todo }, async (t) => {
             if (REJECTED[c.name]) {
               await assert.rejects(importModel(path, { onWarning: () => {} }), (e: unknown) => e instanceof UnsupportedFeatureError && REJECTED[c.name].test((e as Error).message));
@@ -52,10 +50,18 @@ describe('per-layer Keras fixtures', () => {
               const ys = [m.predict(xs.length === 1 ? xs[0] : xs)].flat() as tf.Tensor[];
               const want = readLayerOutputs(c);
               assert.equal(ys.length, want.length, 'output count');
+              // the manifest widens the tolerance where Keras itself computed in float16
+              const tol = (c as { tolerance?: { atol: number; rtol: number } }).tolerance;
               ys.forEach((y, i) => {
                 assert.deepEqual(y.shape, want[i].shape, `output ${i} shape`);
-                const d = maxScaledDiff(y.dataSync() as Float32Array, Float32Array.from(want[i].data));
-                assert.ok(d <= 1e-4, `output ${i}: max scaled difference ${d}`);
+                const got = y.dataSync() as Float32Array;
+                if (tol) {
+                  const bad = Array.from(got).findIndex((v, k) => !(Math.abs(v - want[i].data[k]) <= tol.atol + tol.rtol * Math.abs(want[i].data[k])));
+                  assert.equal(bad, -1, `output ${i} outside atol ${tol.atol} / rtol ${tol.rtol} at ${bad}`);
+                } else {
+                  const d = maxScaledDiff(got, Float32Array.from(want[i].data));
+                  assert.ok(d <= 1e-4, `output ${i}: max scaled difference ${d}`);
+                }
               });
               tf.dispose([xs, ys]);
             } finally {
