@@ -47,6 +47,8 @@ export interface SampleOptions {
   seed?: string;
   kerasVersion?: string;
   layout?: string;
+  /** Keras 1 conv kernels: the layer's dim_ordering (changes Conv3D fans). */
+  dimOrdering?: string;
 }
 
 export interface SampleResult {
@@ -69,7 +71,13 @@ export function sample(initializer: string, opts: Omit<SampleOptions, 'out'>): S
   }
   const mapped = mapInitializer(parseInitializerArg(initializer), { kerasVersion, param: 'initializer', source: '<command line>' });
   const rng = createRandom(seed);
-  const fo = mapped.init instanceof VarianceScalingInit ? { inputAxes: mapped.init.inputAxes, outputAxes: mapped.init.outputAxes } : {};
+  if (opts.dimOrdering !== undefined && opts.dimOrdering !== 'th' && opts.dimOrdering !== 'tf') {
+    throw new InvalidInputError(`bad --dim-ordering '${opts.dimOrdering}'`, { hint: "use 'th' or 'tf' (Keras 1 only)" });
+  }
+  const fo = {
+    ...(opts.dimOrdering ? { dimOrdering: opts.dimOrdering as 'th' | 'tf' } : {}),
+    ...(mapped.init instanceof VarianceScalingInit ? { inputAxes: mapped.init.inputAxes, outputAxes: mapped.init.outputAxes } : {}),
+  };
   const fans = computeFans(shape, layout, kerasVersion, fo);
   const values = mapped.init.generate(shape, fans, rng);
   return { mapped, shape, fans, seed: mapped.init.seed ?? rng.seed, values };
@@ -106,5 +114,6 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for the random source (default: random, printed)')
     .option('--keras-version <v>', 'Keras version whose semantics apply (default 3.15.1)')
     .option('--layout <layout>', `kernel layout for the fans: ${LAYOUTS.join(', ')} (default by rank)`)
+    .option('--dim-ordering <th|tf>', 'Keras 1 conv layers: the dim_ordering (Conv3D fans differ)')
     .action((initializer: string, opts: SampleOptions) => { runSample(initializer, opts); });
 }

@@ -239,12 +239,15 @@ class H5WasmFile implements Hdf5File {
   }
 
   attr(path: string, name: string): AttrValue | undefined {
-    if (!this.attrNames(path).includes(name)) return undefined;
+    const known = this.attrCache.get(path);
+    if (known && !known.includes(name)) return undefined;
     const M = this.M;
     let meta: Meta;
     try {
+      // Asked directly (h5wasm checks existence itself): listing the names first costs another call per group.
       meta = M.get_attribute_metadata(this.fid, path, name);
     } catch (e) {
+      if (!this.attrNames(path).includes(name)) return undefined;
       this.fail(`attribute ${path}@${name}`, e);
     }
     if (!meta.shape) return null; // null dataspace
@@ -281,7 +284,6 @@ class H5WasmFile implements Hdf5File {
   }
 
   stringListAttr(path: string, name: string): string[] | undefined {
-    const names = this.attrNames(path);
     const toList = (v: AttrValue | undefined, which: string): string[] => {
       if (v === undefined || v === null) return [];
       if (typeof v === 'string') return [v];
@@ -292,7 +294,9 @@ class H5WasmFile implements Hdf5File {
       }
       throw new CorruptFileError(`attribute '${which}' of ${path} is not a list of strings`, { file: this.label });
     };
-    if (names.includes(name)) return toList(this.attr(path, name), name);
+    const whole = this.attr(path, name);
+    if (whole !== undefined) return toList(whole, name);
+    const names = this.attrNames(path);
     if (!names.includes(`${name}0`)) return undefined;
     // Chunked form: name0, name1, … until a missing index (formats.md §1.4).
     const out: string[] = [];

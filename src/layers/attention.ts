@@ -12,6 +12,7 @@ import { initializers, layers, type SymbolicTensor } from '@tensorflow/tfjs-laye
 import { InvalidConfigError, UnsupportedFeatureError, WeightMismatchError } from '../errors.ts';
 import type { LayerSpec, NodeArg, NodeSpec, TensorRef } from '../spec/types.ts';
 import { registerBuilder, type BuildContext, type LayerBuilder } from './registry.ts';
+import { activationName, kerasActivation } from './recurrent.ts';
 
 type Tensor = tf.Tensor;
 type Kwargs = Record<string, unknown>;
@@ -565,3 +566,157 @@ export const multiHeadAttentionBuilder: LayerBuilder & { callNode: CallNodeFn } 
 
 registerBuilder(attentionBuilder);
 registerBuilder(multiHeadAttentionBuilder);
+
+// ---------------------------------------------------------------------------------------------
+// EinsumDense (the projection layer of Keras 3 transformers; MultiHeadAttention's building block)
+// ---------------------------------------------------------------------------------------------
+
+interface EinsumPlan {
+  x: string; k: string; o: string;
+}
+
+/** Parses "abc,cd->abd" (also with "..." in the input and output), naming the ellipsis axes for a given input rank. */
+function parseEinsum(equation: string, inputRank: number, where: { layer: string }): EinsumPlan {
+  const m = /^\s*([a-zA-Z.]+)\s*,\s*([a-zA-Z]+)\s*->\s*([a-zA-Z.]+)\s*$/.exec(equation);
+  if (!m) throw new UnsupportedFeatureError(`EinsumDense equation '${equation}' is not of the form 'in,kernel->out'`, where);
+  let [, x, k, o] = m;
+  if (x.includes('...') || o.includes('...')) {
+    const used = new Set((x + k + o).replace(/\./g, ''));
+    const free = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('').filter((c) => !used.has(c));
+    const n = inputRank - x.replace('...', '').length;
+    if (n < 0) throw new InvalidConfigError(`EinsumDense equation '${equation}' does not fit an input of rank ${inputRank}`, where);
+    const ell = free.slice(0, n).join('');
+    x = x.replace('...', ell);
+    o = o.replace('...', ell);
+  }
+  for (const s of [x, k, o]) {
+    if (new Set(s).size !== s.length || s.includes('.')) {
+      throw new UnsupportedFeatureError(`EinsumDense equation '${equation}' repeats an index within one operand`, where);
+    }
+  }
+  if (x.length !== inputRank) throw new InvalidConfigError(`EinsumDense equation '${equation}' does not fit an input of rank ${inputRank}`, where);
+  return { x, k, o };
+}
+
+/** Two-operand einsum by transpose + batched matMul (tfjs' einsum lacks ellipsis and some contractions). */
+export function einsum2(plan: EinsumPlan, x: Tensor, k: Tensor): Tensor {
+  const size = new Map<string, number>();
+  [...plan.x].forEach((c, i) => size.set(c, x.shape[i]));
+  [...plan.k].forEach((c, i) => size.set(c, k.shape[i]));
+  // Indices only one operand has and the output drops are summed out first.
+  const xOnlyDrop = [...plan.x].filter((c) => !plan.k.includes(c) && !plan.o.includes(c));
+  const kOnlyDrop = [...plan.k].filter((c) => !plan.x.includes(c) && !plan.o.includes(c));
+  let xs = plan.x; let ks = plan.k;
+  if (xOnlyDrop.length) { x = tf.sum(x, xOnlyDrop.map((c) => xs.indexOf(c))); xs = [...xs].filter((c) => !xOnlyDrop.includes(c)).join(''); }
+  if (kOnlyDrop.length) { k = tf.sum(k, kOnlyDrop.map((c) => ks.indexOf(c))); ks = [...ks].filter((c) => !kOnlyDrop.includes(c)).join(''); }
+  const batch = [...xs].filter((c) => ks.includes(c) && plan.o.includes(c));
+  const contracted = [...xs].filter((c) => ks.includes(c) && !plan.o.includes(c));
+  const xFree = [...xs].filter((c) => !ks.includes(c));
+  const kFree = [...ks].filter((c) => !xs.includes(c));
+  const prod = (cs: string[]) => cs.reduce((a, c) => a * size.get(c)!, 1);
+  const xt = tf.reshape(tf.transpose(x, [...batch, ...xFree, ...contracted].map((c) => xs.indexOf(c))), [prod(batch), prod(xFree), prod(contracted)]);
+  const kt = tf.reshape(tf.transpose(k, [...batch, ...contracted, ...kFree].map((c) => ks.indexOf(c))), [prod(batch), prod(contracted), prod(kFree)]);
+  const order = [...batch, ...xFree, ...kFree];
+  const r = tf.reshape(tf.matMul(xt, kt), order.map((c) => size.get(c)!));
+  return tf.transpose(r, [...plan.o].map((c) => order.indexOf(c)));
+}
+
+export interface EinsumDenseArgs {
+  name: string;
+  trainable?: boolean;
+  equation: string;
+  /** Output dims without the batch dim, as configured (null = inferred). */
+  outputShape: (number | null)[];
+  biasAxes: string | null;
+  activation: (x: Tensor) => Tensor;
+}
+
+export class KerasEinsumDense extends layers.Layer {
+  static className = 'KerasImportEinsumDense';
+  readonly args: EinsumDenseArgs;
+  private kernel: LayerVar | null = null;
+  private bias: LayerVar | null = null;
+  private plan: EinsumPlan | null = null;
+
+  constructor(args: EinsumDenseArgs) {
+    super({ name: args.name, trainable: args.trainable ?? true });
+    this.args = args;
+  }
+
+  /** Sizes of every index: from the input shape and the configured output shape (right-aligned). */
+  private sizes(inputShape: Shape): { plan: EinsumPlan; size: Map<string, number | null> } {
+    const plan = parseEinsum(this.args.equation, inputShape.length, { layer: this.name });
+    const size = new Map<string, number | null>();
+    [...plan.x].forEach((c, i) => size.set(c, inputShape[i]));
+    const out = this.args.outputShape;
+    const offset = plan.o.length - out.length;
+    [...plan.o].forEach((c, i) => {
+      const d = i - offset >= 0 ? out[i - offset] : null;
+      if (!size.has(c) || size.get(c) === null) size.set(c, d ?? size.get(c) ?? null);
+    });
+    return { plan, size };
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const { plan, size } = this.sizes(shape);
+    const dim = (c: string): number => {
+      const d = size.get(c);
+      if (typeof d !== 'number') throw new InvalidConfigError(`EinsumDense cannot size index '${c}' of '${this.args.equation}'`, { layer: this.name });
+      return d;
+    };
+    const zeros = initializers.zeros();
+    this.kernel = this.addWeight('kernel', [...plan.k].map(dim), 'float32', zeros);
+    if (this.args.biasAxes) {
+      const first = Math.min(...[...this.args.biasAxes].map((c) => plan.o.indexOf(c)).filter((i) => i >= 0));
+      if (!Number.isFinite(first)) throw new InvalidConfigError(`bias_axes '${this.args.biasAxes}' are not output indices of '${this.args.equation}'`, { layer: this.name });
+      const biasShape = [...plan.o.slice(first)].map((c) => (this.args.biasAxes!.includes(c) ? dim(c) : 1));
+      this.bias = this.addWeight('bias', biasShape, 'float32', zeros);
+    }
+    this.plan = plan;
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const { plan, size } = this.sizes(shape);
+    return [...plan.o].map((c) => size.get(c) ?? null);
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.tidy(() => {
+      const plan = this.plan && this.plan.x.length === x.rank ? this.plan : parseEinsum(this.args.equation, x.rank, { layer: this.name });
+      let y = einsum2(plan, x, this.kernel!.read());
+      if (this.bias) y = tf.add(y, this.bias.read());
+      return this.args.activation(y);
+    });
+  }
+}
+tf.serialization.registerClass(KerasEinsumDense);
+
+export const einsumDenseBuilder: LayerBuilder = {
+  classNames: ['EinsumDense'],
+  create: (layer, ctx) => {
+    const cfg = layer.config;
+    const where = { file: ctx.source, layer: layer.name };
+    if (typeof cfg.equation !== 'string') throw new InvalidConfigError('EinsumDense has no equation', where);
+    if (cfg.quantization_config != null || (typeof cfg.dtype === 'string' && /int8|int4|float8/.test(cfg.dtype))) {
+      throw new UnsupportedFeatureError('quantized EinsumDense is not supported', { ...where, hint: 'save the model before quantizing it' });
+    }
+    const os = cfg.output_shape;
+    const outputShape = typeof os === 'number' ? [os] : Array.isArray(os) ? (os as (number | null)[]) : null;
+    if (!outputShape) throw new InvalidConfigError(`EinsumDense output_shape ${JSON.stringify(os)} is not a shape`, where);
+    return new KerasEinsumDense({
+      name: layer.name,
+      trainable: layer.trainable,
+      equation: cfg.equation,
+      outputShape,
+      biasAxes: typeof cfg.bias_axes === 'string' && cfg.bias_axes ? cfg.bias_axes : null,
+      activation: kerasActivation(activationName(cfg.activation, 'linear'), ctx.kerasMajor, where),
+    });
+  },
+  convertWeights: checkedWeights,
+};
+
+registerBuilder(einsumDenseBuilder);

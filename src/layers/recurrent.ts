@@ -632,6 +632,170 @@ export function createRnn(layer: LayerSpec, ctx: BuildContext, overrides: Partia
   return new KerasRNN(rnnArgsFromSpec(layer, ctx, overrides));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Generic RNN(cell=…) and StackedRNNCells
+// ---------------------------------------------------------------------------------------------
+
+const CELL_CLASSES: Record<string, string> = { SimpleRNNCell: 'SimpleRNN', LSTMCell: 'LSTM', GRUCell: 'GRU' };
+
+interface RawLayer { class_name?: unknown; config?: unknown }
+
+function rawCells(layer: LayerSpec, ctx: BuildContext): RawLayer[] {
+  const cell = layer.config.cell as RawLayer | RawLayer[] | undefined;
+  const where = { file: ctx.source, layer: layer.name };
+  if (cell == null) throw new InvalidConfigError('RNN has no cell configuration', where);
+  const list = Array.isArray(cell) ? cell : cell.class_name === 'StackedRNNCells'
+    ? ((cell.config as Record<string, unknown> | undefined)?.cells as RawLayer[] | undefined) ?? [] : [cell];
+  if (!list.length) throw new InvalidConfigError('RNN has an empty cell stack', where);
+  for (const c of list) {
+    if (typeof c !== 'object' || c === null || typeof c.class_name !== 'string' || typeof c.config !== 'object' || c.config === null) {
+      throw new InvalidConfigError('RNN cell is not a layer configuration', where);
+    }
+    if (!CELL_CLASSES[c.class_name as string]) {
+      throw new UnsupportedFeatureError(`RNN cell '${c.class_name}' is not supported`, {
+        ...where, hint: 'supported cells: SimpleRNNCell, LSTMCell, GRUCell and StackedRNNCells of them',
+      });
+    }
+  }
+  return list;
+}
+
+/** One cell of `RNN(cell)` as the equivalent full layer spec (the RNN's return/go_backwards flags applied). */
+function cellSpec(layer: LayerSpec, cell: RawLayer, i: number, flags: Record<string, unknown>): LayerSpec {
+  const config = { ...(cell.config as Record<string, unknown>), ...flags };
+  return {
+    name: `${layer.name}_cell${i}`, className: CELL_CLASSES[cell.class_name as string], module: null, registeredName: null,
+    config, originalConfig: cell, inboundNodes: [], weights: [], trainable: layer.trainable,
+  };
+}
+
+/**
+ * RNN over StackedRNNCells: each step feeds cell k's output to cell k+1, which equals running the cells
+ * one after another over whole sequences (no cell depends on a later one). go_backwards reverses the
+ * input (and mask) once for the whole stack.
+ */
+export class KerasStackedRNN extends layers.Layer {
+  static className = 'KerasImportStackedRNN';
+  readonly cells: KerasRNN[];
+  readonly args: { returnSequences: boolean; returnState: boolean; goBackwards: boolean; zeroOutputForMask: boolean };
+
+  constructor(name: string, cells: KerasRNN[], args: KerasStackedRNN['args'], trainable = true) {
+    super({ name, trainable });
+    this.cells = cells;
+    this.args = args;
+    this.supportsMasking = true;
+  }
+
+  get stateCount(): number { return this.cells.reduce((n, c) => n + c.stateCount, 0); }
+
+  override apply(inputs: ApplyInput, kwargs?: Kwargs): ApplyOutput {
+    return applyWithInitialState(this, super.apply, inputs, kwargs);
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    let shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    for (const c of this.cells) {
+      c.build(shape);
+      shape = [shape[0], shape[1], c.args.units];
+    }
+    this.built = true;
+  }
+
+  override get trainableWeights(): LayerVar[] { return this.cells.flatMap((c) => c.trainableWeights); }
+  override set trainableWeights(_w: LayerVar[]) { /* owned by the cells */ }
+  override get nonTrainableWeights(): LayerVar[] { return this.cells.flatMap((c) => c.nonTrainableWeights); }
+  override set nonTrainableWeights(_w: LayerVar[]) { /* owned by the cells */ }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const units = this.cells[this.cells.length - 1].args.units;
+    const out: Shape = this.args.returnSequences ? [shape[0], shape[1], units] : [shape[0], units];
+    if (!this.args.returnState) return out;
+    return [out, ...this.cells.flatMap((c) => new Array(c.stateCount).fill([shape[0], c.args.units]) as Shape[])];
+  }
+
+  override computeMask(_inputs: Tensor | Tensor[], mask?: Tensor | Tensor[]): Tensor | Tensor[] {
+    const m = mask == null ? null : Array.isArray(mask) ? mask[0] ?? null : mask;
+    const outMask = this.args.returnSequences ? m : null;
+    if (this.args.returnState) return [outMask, ...new Array(this.stateCount).fill(null)] as Tensor[];
+    return outMask as Tensor;
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    return tf.tidy(() => this.run(list[0], list.slice(1), firstMask(kwargs)));
+  }
+
+  run(x: Tensor, initialStates: Tensor[], mask: Tensor | null): Tensor | Tensor[] {
+    let seq = this.args.goBackwards ? tf.reverse(x, 1) : x;
+    const m = mask && this.args.goBackwards ? tf.greater(tf.reverse(tf.cast(mask, 'float32'), 1), 0.5) : mask;
+    if (initialStates.length && initialStates.length !== this.stateCount) {
+      throw new InvalidConfigError(`got ${initialStates.length} initial states, expected ${this.stateCount}`, { layer: this.name });
+    }
+    const states: Tensor[] = [];
+    let offset = 0;
+    this.cells.forEach((c, i) => {
+      const init = initialStates.length ? initialStates.slice(offset, offset + c.stateCount) : [];
+      offset += c.stateCount;
+      const last = i === this.cells.length - 1;
+      const res = c.run(seq, init, m) as Tensor[];
+      seq = res[0];
+      states.push(...res.slice(1));
+      if (last && this.args.zeroOutputForMask && m) {
+        const mm = tf.expandDims(m.dtype === 'bool' ? m : tf.greater(m, 0.5), 2);
+        seq = tf.where(tf.broadcastTo(mm, seq.shape), seq, tf.zerosLike(seq));
+      }
+    });
+    const steps = seq.shape[1] as number;
+    const output = this.args.returnSequences ? seq : tf.squeeze(tf.slice(seq, [0, steps - 1, 0], [-1, 1, -1]), [1]);
+    return this.args.returnState ? [output, ...states] : output;
+  }
+}
+tf.serialization.registerClass(KerasStackedRNN);
+
+/** `RNN(cell)`: one cell → our plain recurrent layer; StackedRNNCells → KerasStackedRNN. */
+export function createGenericRnn(layer: LayerSpec, ctx: BuildContext, overrides: Partial<KerasRNNArgs> = {}): KerasRNN | KerasStackedRNN {
+  const cfg = layer.config;
+  const cells = rawCells(layer, ctx);
+  const flags = {
+    return_sequences: cfg.return_sequences ?? false, return_state: cfg.return_state ?? false,
+    go_backwards: cfg.go_backwards ?? false, zero_output_for_mask: cfg.zero_output_for_mask ?? false,
+  };
+  if (cells.length === 1 && !(cfg.cell as RawLayer).class_name?.toString().startsWith('Stacked')) {
+    return createRnn({ ...cellSpec(layer, cells[0], 0, flags), name: layer.name }, ctx, overrides);
+  }
+  const subs = cells.map((c, i) => createRnn(cellSpec(layer, c, i, {}), ctx, {
+    returnSequences: true, returnState: true, goBackwards: false, zeroOutputForMask: false,
+  }));
+  return new KerasStackedRNN(layer.name, subs, {
+    returnSequences: Boolean(overrides.returnSequences ?? flags.return_sequences),
+    returnState: Boolean(overrides.returnState ?? flags.return_state),
+    goBackwards: Boolean(overrides.goBackwards ?? flags.go_backwards),
+    zeroOutputForMask: Boolean(overrides.zeroOutputForMask ?? flags.zero_output_for_mask),
+  }, layer.trainable);
+}
+
+export function convertGenericRnnWeights(layer: LayerSpec, tfLayer: KerasRNN | KerasStackedRNN, ctx: BuildContext): Tensor[] {
+  const cells = tfLayer instanceof KerasStackedRNN ? tfLayer.cells : [tfLayer];
+  const need = cells.reduce((n, c) => n + (c.args.useBias ? 3 : 2), 0);
+  if (layer.weights.length !== need) {
+    throw mismatch(layer, ctx, `expected ${need} weight tensors for ${cells.length} cell(s), the file has ${layer.weights.length}`);
+  }
+  let offset = 0;
+  return cells.flatMap((c) => {
+    const n = c.args.useBias ? 3 : 2;
+    const part = layer.weights.slice(offset, offset + n);
+    offset += n;
+    return convertRnnWeights(layer, c.args, part, ctx);
+  });
+}
+
+export const genericRnnBuilder: LayerBuilder = {
+  classNames: ['RNN'],
+  create: (layer, ctx) => createGenericRnn(layer, ctx),
+  convertWeights: (layer, tfLayer, ctx) => convertGenericRnnWeights(layer, tfLayer as KerasRNN | KerasStackedRNN, ctx),
+};
+
 const CONV_LSTM_RANK: Record<string, 1 | 2 | 3> = { ConvLSTM1D: 1, ConvLSTM2D: 2, ConvLSTM3D: 3 };
 
 export function convLstmArgsFromSpec(layer: LayerSpec, ctx: BuildContext, overrides: Partial<KerasConvLSTMArgs> = {}): KerasConvLSTMArgs {
@@ -719,4 +883,5 @@ export const convLstmBuilder: LayerBuilder = {
 };
 
 registerBuilder(rnnBuilder);
+registerBuilder(genericRnnBuilder);
 registerBuilder(convLstmBuilder);

@@ -8,14 +8,15 @@ import { InvalidConfigError, UnsupportedFeatureError, UnsupportedLayerError, Wei
 import type { LayerSpec } from '../spec/types.ts';
 import { getBuilder, registerBuilder, type BuildContext, type LayerBuilder } from './registry.ts';
 import {
-  KerasConvLSTM, KerasRNN, applyWithInitialState, convLstmArgsFromSpec, convertConvLstmWeights, convertRnnWeights, rnnArgsFromSpec,
+  KerasConvLSTM, KerasRNN, KerasStackedRNN, applyWithInitialState, convLstmArgsFromSpec, convertConvLstmWeights, convertGenericRnnWeights,
+  convertRnnWeights, createGenericRnn, rnnArgsFromSpec,
 } from './recurrent.ts';
 
 type Tensor = tf.Tensor;
 type Kwargs = Record<string, unknown>;
 type Shape = (number | null)[];
 type LayerVar = ReturnType<layers.Layer['addWeight']>;
-type SeqLayer = KerasRNN | KerasConvLSTM;
+type SeqLayer = KerasRNN | KerasConvLSTM | KerasStackedRNN;
 
 function firstShape(inputShape: Shape | Shape[]): Shape {
   return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
@@ -156,11 +157,16 @@ const MERGE_MODES = new Set(['concat', 'sum', 'mul', 'ave']);
 
 function createSeqLayer(spec: LayerSpec, ctx: BuildContext, overrides: { name: string; goBackwards?: boolean; zeroOutputForMask: boolean }): SeqLayer {
   if (/^ConvLSTM[123]D$/.test(spec.className)) return new KerasConvLSTM(convLstmArgsFromSpec(spec, ctx, overrides));
+  if (spec.className === 'RNN') {
+    const { name, ...rest } = overrides;
+    const l = createGenericRnn({ ...spec, name }, ctx, rest);
+    return l;
+  }
   if (['SimpleRNN', 'LSTM', 'GRU', 'CuDNNLSTM', 'CuDNNGRU', 'UnifiedLSTM', 'UnifiedGRU'].includes(spec.className)) {
     return new KerasRNN(rnnArgsFromSpec(spec, ctx, overrides));
   }
   throw new UnsupportedLayerError(`Bidirectional over '${spec.className}' is not supported`, {
-    file: ctx.source, layer: spec.name, hint: 'supported: SimpleRNN, LSTM, GRU, CuDNNLSTM, CuDNNGRU, ConvLSTM1D/2D/3D',
+    file: ctx.source, layer: spec.name, hint: 'supported: SimpleRNN, LSTM, GRU, CuDNNLSTM, CuDNNGRU, RNN(cell), ConvLSTM1D/2D/3D',
   });
 }
 
@@ -210,8 +216,11 @@ export function convertBidirectionalWeights(layer: LayerSpec, tfLayer: KerasBidi
   const bwInner = innerSpec(layer, ctx, 1, 'backward_layer') ?? fwInner;
   const fwSpec = fwInner ? { ...fwInner, name: layer.name } : layer;
   const bwSpec = bwInner ? { ...bwInner, name: layer.name } : layer;
-  const convert = (sub: SeqLayer, spec: LayerSpec, part: typeof ws): Tensor[] =>
-    sub instanceof KerasConvLSTM ? convertConvLstmWeights(spec, sub.args, part, ctx) : convertRnnWeights(spec, sub.args, part, ctx);
+  const convert = (sub: SeqLayer, spec: LayerSpec, part: typeof ws): Tensor[] => {
+    if (sub instanceof KerasConvLSTM) return convertConvLstmWeights(spec, sub.args, part, ctx);
+    if (sub instanceof KerasStackedRNN) return convertGenericRnnWeights({ ...spec, weights: part }, sub, ctx);
+    return convertRnnWeights(spec, sub.args, part, ctx);
+  };
   const f = convert(tfLayer.forward, fwSpec, ws.slice(0, half));
   const b = convert(tfLayer.backward, bwSpec, ws.slice(half));
   return [...f, ...b];

@@ -37,6 +37,14 @@ test('sample: same seed, same file; JSON input; conv fans; Keras 1 semantics', (
   assert.ok(Math.abs(s - 1.21) < 1e-5, 'Keras 1 orthogonal gain 1.1');
 });
 
+test('sample: Keras 1 Conv3D fans follow --dim-ordering', () => {
+  const th = sample('he_uniform', { shape: '2,3,3,4,8', seed: '1', kerasVersion: '1.2.2', dimOrdering: 'th' });
+  const tf = sample('he_uniform', { shape: '2,3,3,4,8', seed: '1', kerasVersion: '1.2.2', dimOrdering: 'tf' });
+  assert.deepEqual(th.fans, { fanIn: 72, fanOut: 144 });
+  assert.deepEqual(tf.fans, { fanIn: 24, fanOut: 48 });
+  assert.throws(() => sample('he_uniform', { shape: '3,3', dimOrdering: 'xy' }), InvalidInputError);
+});
+
 test('sample: bad input gives typed errors', () => {
   assert.throws(() => sample('he_normal', { shape: '3,x' }), InvalidInputError);
   assert.throws(() => sample('{oops', { shape: '3' }), InvalidInputError);

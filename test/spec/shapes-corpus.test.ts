@@ -11,6 +11,7 @@ import { importKerasModelAndWeights } from '../../src/import.ts';
 import type { ModelSpec } from '../../src/spec/types.ts';
 import { summarizeModel } from '../../src/spec/summary.ts';
 import { inferModelShapes } from '../../src/spec/shapes/index.ts';
+import { readModelFile } from '../../src/import.ts';
 import { corpusDir, corpusPath, inventory, SKIP_NO_CORPUS } from '../helpers/corpus.ts';
 
 /** Corpus files whose config and weights disagree (checked by hand); their inferred shapes follow the config. */
@@ -96,4 +97,31 @@ test('corpus: summary totals equal stored weights; inference alone reproduces st
   t.diagnostic(`${models} models; ${exactWithoutWeights} with totals inferred exactly without weights; ${layersCompared} layers' weight shapes compared (${keras1Layers} Keras 1); unknown: ${[...unknownClasses].sort().join(', ')}`);
   assert.deepEqual(failures, []);
   assert.ok(models > 800 && exactWithoutWeights > 780 && layersCompared > 1500 && keras1Layers > 40, `${models} ${exactWithoutWeights} ${layersCompared} ${keras1Layers}`);
+});
+
+/** [total, trainable] from Keras 3.15 keras.applications (test/fixtures/shapes/applications.py). */
+const APPLICATIONS: Record<string, [number, number]> = {
+  densenet121: [8062504, 7978856],
+  efficientb0: [5330571, 5288548],
+  inception: [23851784, 23817352],
+  inceptionresnetv2: [55873736, 55813192],
+  mobilenet: [4253864, 4231976],
+  nasnetmobile: [5326716, 5289978],
+  vgg: [138357544, 138357544],
+  xception: [22910480, 22855952],
+  resnet: [25636712, 25583592],
+  resnet50v2: [25613800, 25568360],
+};
+const APP_PATH: Record<string, string> = { resnet: 'resnet/modelConfig.json', resnet50v2: 'resnet50v2/modelConfig.json' };
+
+test('corpus: ImageNet architecture configs (no weights) give the parameter counts Keras computes', async (t) => {
+  if (!corpusDir) return t.skip(SKIP_NO_CORPUS);
+  for (const [name, [total, trainable]] of Object.entries(APPLICATIONS)) {
+    const spec = await readModelFile(corpusPath(`Kotlin__kotlindl/api/src/main/resources/models/${APP_PATH[name] ?? `imagenet/${name}.json`}`));
+    const s = summarizeModel(spec);
+    assert.deepEqual(s.unknownParamLayers, [], name);
+    assert.equal(s.totalParams, total, `${name} total`);
+    assert.equal(s.trainableParams, trainable, `${name} trainable`);
+    assert.deepEqual(s.outputs.map((o) => o.shape), [[null, 1000]], name);
+  }
 });

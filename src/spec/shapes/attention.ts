@@ -72,7 +72,9 @@ export const attentionRules: Registry = {
       const [Q, K, V] = [n(qd), n(kd), n(vd)];
       const bias = bool(c, 'use_bias', true);
       const dense = (kernel: number[], b: number[]) => [w('kernel', kernel, 'kernel_initializer'), ...(bias ? [w('bias', b, 'bias_initializer')] : [])];
-      return [...dense([Q, h, d], [h, d]), ...dense([K, hkv, d], [hkv, d]), ...dense([V, hkv, d], [hkv, d]), ...dense([h, d, Q], [Q])];
+      // Sub-layers in creation order: query, key, [gate], value, output.
+      const gate = bool(c, 'use_gate', false) ? dense([Q, h, d], [h, d]) : [];
+      return [...dense([Q, h, d], [h, d]), ...dense([K, hkv, d], [hkv, d]), ...gate, ...dense([V, hkv, d], [hkv, d]), ...dense([h, d, Q], [Q])];
     },
   },
 };

@@ -28,6 +28,7 @@ const baseRules: Registry = {
 /** Class-name aliases seen in real configs (tf.keras internal versions, Keras 1 names). */
 const ALIASES: Record<string, string> = {
   BatchNormalizationV1: 'BatchNormalization', BatchNormalizationV2: 'BatchNormalization', SyncBatchNormalization: 'BatchNormalization',
+  GroupQueryAttention: 'GroupedQueryAttention', // keras.layers alias of the class
   UnifiedLSTM: 'LSTM', UnifiedGRU: 'GRU', LSTMV1: 'LSTM', GRUV1: 'GRU', LSTMV2: 'LSTM', GRUV2: 'GRU',
   DenseFeatures: '', // needs feature columns: unknown
 };
@@ -69,8 +70,8 @@ export function inferLayerOutputShapes(layer: LayerSpec, inputShapes: Shape[], c
 
 /** Layers that take several tensors as their input (everything else takes exactly one). */
 const MULTI_INPUT = new Set([
-  'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dot', 'Merge',
-  'Attention', 'AdditiveAttention', 'MultiHeadAttention', 'GroupedQueryAttention',
+  'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dot', 'Merge', 'Lambda',
+  'Attention', 'AdditiveAttention', 'MultiHeadAttention', 'GroupedQueryAttention', 'GroupQueryAttention',
 ]);
 /** Recurrent layers may get initial states as extra tensors (Keras 2 lists them in the same node); the first is the sequence. */
 const RECURRENT = /^(SimpleRNN|LSTM|GRU|CuDNNLSTM|CuDNNGRU|ConvLSTM[123]D|RNN|Bidirectional|UnifiedLSTM|UnifiedGRU)$/;
