@@ -218,6 +218,40 @@ function scan(
 }
 
 /**
+ * Whether a graph tensor can carry a Keras mask, following Keras' propagation rules back to its source
+ * (Masking, Embedding(mask_zero), layers that pass masks on). Needed because tfjs' executor keeps handing
+ * the last mask it saw to every later layer, even to ones whose input has none (e.g. after
+ * LSTM(return_sequences=False) → RepeatVector); unknown producers count as mask-carrying.
+ */
+export function mayCarryMask(st: unknown, depth = 0): boolean {
+  const t = st as { sourceLayer?: unknown; inputs?: unknown[]; outputTensorIndex?: number } | null;
+  const src = t?.sourceLayer as (layers.Layer & { maskZero?: boolean; outputCarriesMask?: (index: number) => boolean }) | undefined;
+  if (!src || depth > 500) return true;
+  const cls = src.getClassName();
+  if (cls === 'InputLayer') return false;
+  if (cls === 'Masking') return true;
+  if (cls === 'Embedding') return Boolean(src.maskZero);
+  if (typeof src.outputCarriesMask === 'function') return src.outputCarriesMask(t!.outputTensorIndex ?? 0);
+  if (!src.supportsMasking) return false;
+  const first = t!.inputs?.[0];
+  return first ? mayCarryMask(first, depth + 1) : false;
+}
+
+/** Remembers, per layer, whether any graph input feeding it can carry a mask (see mayCarryMask). */
+export function noteMaskSource(layer: layers.Layer, inputs: unknown): void {
+  const first = Array.isArray(inputs) ? inputs[0] : inputs;
+  if (!first || typeof first !== 'object' || !('sourceLayer' in first)) return; // eager call: nothing to learn
+  const l = layer as layers.Layer & { inputMaskable?: boolean };
+  l.inputMaskable = (l.inputMaskable ?? false) || mayCarryMask(first);
+}
+
+/** The Keras mask for this call: the executor's kwargs.mask unless the layer's input cannot have one. */
+export function callMask(layer: layers.Layer, kwargs: Kwargs | undefined): Tensor | null {
+  if ((layer as layers.Layer & { inputMaskable?: boolean }).inputMaskable === false) return null;
+  return firstMask(kwargs);
+}
+
+/**
  * tfjs passes RNN `initial_state` as the `initialState` kwarg (the runtime maps Keras' call kwarg to it);
  * our layers take initial states as extra inputs so they are wired into the graph like any tensor.
  */
@@ -227,6 +261,7 @@ export function applyWithInitialState(
   inputs: ApplyInput,
   kwargs?: Kwargs,
 ): ApplyOutput {
+  noteMaskSource(layer, inputs);
   const init = kwargs?.initialState as ApplyInput | null | undefined;
   if (init == null) return base.call(layer, inputs, kwargs);
   const { initialState: _drop, ...rest } = kwargs!;
@@ -254,6 +289,11 @@ export class KerasRNN extends layers.Layer {
 
   override apply(inputs: ApplyInput, kwargs?: Kwargs): ApplyOutput {
     return applyWithInitialState(this, super.apply, inputs, kwargs);
+  }
+
+  /** Keras: the sequence output keeps the input mask; last outputs and states have none. */
+  outputCarriesMask(index: number): boolean {
+    return index === 0 && this.args.returnSequences && (this as { inputMaskable?: boolean }).inputMaskable !== false;
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -293,7 +333,7 @@ export class KerasRNN extends layers.Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const mask = firstMask(kwargs);
+    const mask = callMask(this, kwargs);
     return tf.tidy(() => this.run(list[0], list.slice(1), mask));
   }
 
@@ -441,6 +481,11 @@ export class KerasConvLSTM extends layers.Layer {
     return applyWithInitialState(this, super.apply, inputs, kwargs);
   }
 
+  /** Keras: the sequence output keeps the input mask; last outputs and states have none. */
+  outputCarriesMask(index: number): boolean {
+    return index === 0 && this.args.returnSequences && (this as { inputMaskable?: boolean }).inputMaskable !== false;
+  }
+
   private stateShape(shape: Shape): Shape {
     const { rank, filters, kernelSize, strides, dilationRate, padding, channelsFirst } = this.args;
     const spatialIn = channelsFirst ? shape.slice(3) : shape.slice(2, 2 + rank);
@@ -479,7 +524,7 @@ export class KerasConvLSTM extends layers.Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const mask = firstMask(kwargs);
+    const mask = callMask(this, kwargs);
     return tf.tidy(() => this.run(list[0], list.slice(1), mask));
   }
 
@@ -717,6 +762,11 @@ export class KerasStackedRNN extends layers.Layer {
     return applyWithInitialState(this, super.apply, inputs, kwargs);
   }
 
+  /** Keras: the sequence output keeps the input mask; last outputs and states have none. */
+  outputCarriesMask(index: number): boolean {
+    return index === 0 && this.args.returnSequences && (this as { inputMaskable?: boolean }).inputMaskable !== false;
+  }
+
   override build(inputShape: Shape | Shape[]): void {
     let shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     for (const c of this.cells) {
@@ -748,7 +798,7 @@ export class KerasStackedRNN extends layers.Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    return tf.tidy(() => this.run(list[0], list.slice(1), firstMask(kwargs)));
+    return tf.tidy(() => this.run(list[0], list.slice(1), callMask(this, kwargs)));
   }
 
   run(x: Tensor, initialStates: Tensor[], mask: Tensor | null): Tensor | Tensor[] {
