@@ -76,6 +76,20 @@ function deTuple(v: unknown): unknown {
 }
 
 /**
+ * Keras 3 serializes tensor-valued layer settings (e.g. Masking's `mask_value`) as
+ * `{"class_name": "__tensor__" | "__numpy__", "config": {"value", "dtype"}}`; in a layer config they are
+ * plain values (a one-element value becomes a scalar). Call arguments of op nodes keep the object.
+ */
+function unwrapTensorValues(cfg: Obj): void {
+  for (const [k, v] of Object.entries(cfg)) {
+    if (isObj(v) && (v.class_name === '__tensor__' || v.class_name === '__numpy__') && isObj(v.config) && 'value' in v.config) {
+      const value = v.config.value;
+      cfg[k] = Array.isArray(value) && value.length === 1 && typeof value[0] === 'number' ? value[0] : value;
+    }
+  }
+}
+
+/**
  * A dtype policy (tf.keras `Policy`, Keras 3 `DTypePolicy`, `FloatDTypePolicy`, quantized policies, maps)
  * → the plain variable dtype; the policy name is kept under `dtype_policy` when it is not a plain dtype.
  */
@@ -182,6 +196,7 @@ function buildLayer(raw: RawLayer, env: Env): LayerSpec {
   } else {
     className = convertKeras1Layer(className, config);
     unwrapDtype(config);
+    unwrapTensorValues(config);
     if (className === 'TimeDistributedDense') className = timeDistributedDense(config);
     if (className === 'InputLayer') canonicalInputLayer(config);
     if ((className === 'Bidirectional' || className === 'TimeDistributed') && config.layer !== undefined) {

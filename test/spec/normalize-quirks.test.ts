@@ -362,3 +362,13 @@ test('Keras 1 leading Merge with a functional branch keeps it as a nested model'
   assert.deepEqual(layer(spec, 'merge_1').inboundNodes[0].inputs, [t('dense_a'), t('model_1')]);
   assert.deepEqual(spec.inputs, [t('dense_a_input'), t('in_b')]);
 });
+
+test('Keras 3 tensor-valued layer settings become plain values (Masking mask_value)', () => {
+  const spec = normalizeModelConfig({
+    module: 'keras', class_name: 'Sequential', config: { name: 's', layers: [
+      { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 3, 2], dtype: 'float32', name: 'in' } },
+      { module: 'keras.layers', class_name: 'Masking', config: { name: 'masking', mask_value: { class_name: '__tensor__', config: { value: [0.5], dtype: 'float32' } } } },
+    ] },
+  }, { source: 'm.keras', format: 'keras-v3', kerasVersion: parseKerasVersion('3.15.1'), backend: null });
+  assert.equal(spec.layers.find((l) => l.name === 'masking')!.config.mask_value, 0.5);
+});
