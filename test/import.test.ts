@@ -300,3 +300,7 @@ test('sharded Keras 3 weights (*.weights.json index + shards) paired with the JS
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a sharded-weights index passed as the model says to pass the architecture', async () => {
+  await rejectsWith(readModelFile(fx('sharded/m.weights.json')), MissingWeightsError, 'm.weights.json', /architecture/);
+});
