@@ -44,11 +44,23 @@ registerBuilder({
   },
 });
 
+// tfjs' Concatenate class (not exported), for a subclass that keeps its mask handling.
+const ConcatenateBase = layers.concatenate().constructor as unknown as new (args: Record<string, unknown>) => layers.Layer;
+
+/** tfjs refuses [N,10,10] with [N,None,6] at build time; Keras accepts unknown dims as compatible. */
+export class Concatenate extends ConcatenateBase {
+  static className = 'KerasConcatenate';
+  override build(): void {
+    this.built = true;
+  }
+}
+tf.serialization.registerClass(Concatenate as never);
+
 registerBuilder({
   classNames: ['Concatenate'],
   create(layer, ctx) {
     const c = new Cfg(layer, ctx);
-    return layers.concatenate({ ...baseArgs(layer), axis: c.int('axis', -1) });
+    return new Concatenate({ ...baseArgs(layer), axis: c.int('axis', -1) });
   },
 });
 

@@ -146,6 +146,19 @@ function gatesOf(kind: CellKind): number {
 }
 
 /**
+ * Splits a time-major tensor [T, …] into its T steps. On wasm, tfjs' slice/unstack cost grows with the
+ * size of the source (hundreds of ms for a long sequence), so the steps are cut from one host copy there.
+ */
+export function splitTime(x: Tensor): Tensor[] {
+  const steps = x.shape[0];
+  if (tf.getBackend() !== 'wasm' || steps <= 1) return tf.unstack(x);
+  const data = x.dataSync();
+  const per = x.size / steps;
+  const shape = x.shape.slice(1);
+  return Array.from({ length: steps }, (_, t) => tf.tensor(data.subarray(t * per, (t + 1) * per), shape, x.dtype));
+}
+
+/**
  * Boolean step masks [T][B,1] from a Keras mask [B,T] (bool or 0/1), in processing order. Reversal and
  * transposition run on float32: the wasm backend crashes reversing bool tensors.
  */
@@ -153,7 +166,7 @@ function stepMasks(mask: Tensor, goBackwards: boolean): Tensor[] {
   let m = mask.dtype === 'bool' ? tf.cast(mask, 'float32') : tf.cast(tf.notEqual(mask, 0), 'float32');
   if (m.rank !== 2) m = tf.reshape(m, [m.shape[0], m.shape[1] ?? 1]);
   if (goBackwards) m = tf.reverse(m, 1);
-  return tf.unstack(tf.expandDims(tf.transpose(m, [1, 0]), 2)).map((t) => tf.greater(t, 0.5));
+  return splitTime(tf.expandDims(tf.transpose(m, [1, 0]), 2)).map((t) => tf.greater(t, 0.5));
 }
 
 function firstMask(kwargs: Kwargs | undefined): Tensor | null {
@@ -169,12 +182,12 @@ function firstMask(kwargs: Kwargs | undefined): Tensor | null {
  * output and the final states. Each step runs in its own tidy so memory stays flat over long sequences.
  */
 function scan(
-  steps: Tensor[],
+  steps: Tensor[][],
   initial: Tensor[],
   masks: Tensor[] | null,
   zeroOutputForMask: boolean,
   keepSequence: boolean,
-  step: (x: Tensor, states: Tensor[]) => Tensor[],
+  step: (x: Tensor[], states: Tensor[]) => Tensor[],
 ): { outputs: Tensor[]; last: Tensor; states: Tensor[] } {
   let states = initial;
   let prevOut: Tensor = tf.zerosLike(initial[0]);
@@ -184,9 +197,10 @@ function scan(
     const next = tf.tidy(() => {
       const newStates = step(steps[t], states);
       if (!masks) return [newStates[0], ...newStates];
-      const m = masks[t];
-      const out = tf.where(tf.broadcastTo(m, newStates[0].shape), newStates[0], zeroOutputForMask ? tf.zerosLike(newStates[0]) : prevOut);
-      return [out, ...newStates.map((s, i) => tf.where(tf.broadcastTo(m, s.shape), s, states[i]))];
+      // Every state has the output's shape (h, c), so one broadcast mask serves all.
+      const m = tf.broadcastTo(masks[t], newStates[0].shape);
+      const out = tf.where(m, newStates[0], zeroOutputForMask ? tf.zerosLike(newStates[0]) : prevOut);
+      return [out, ...newStates.map((s, i) => tf.where(m, s, states[i]))];
     });
     const [out, ...rest] = next;
     // Free the previous step's tensors as soon as nothing needs them (the enclosing tidy frees the rest);
@@ -297,11 +311,28 @@ export class KerasRNN extends layers.Layer {
       [inputBias, recurrentBias] = tf.unstack(bias);
     }
 
-    // All input projections at once: [T*B, F] · [F, G*u] (time-major so unstack yields steps).
+    // Input projections for all timesteps at once, one matMul per gate: [T*B, F] · [F, u]. Gates are kept
+    // in separate tensors so no step has to slice a fused [B, G*u] result (slicing is costly on wasm).
+    const g = gatesOf(kind);
+    const kParts = g === 1 ? [kernel] : tf.split(kernel, g, 1);
+    const rParts = g === 1 ? [recurrent] : tf.split(recurrent, g, 1);
+    const bParts: (Tensor | null)[] = inputBias ? (g === 1 ? [inputBias] : tf.split(inputBias, g)) : new Array(g).fill(null);
+    let recHBias: Tensor | null = null;
+    if (recurrentBias) {
+      // reset_after: the recurrent biases of z and r are plain additions, so they join the input stream.
+      const [bz, br, bh] = tf.split(recurrentBias, 3);
+      bParts[0] = bParts[0] ? tf.add(bParts[0], bz) : bz;
+      bParts[1] = bParts[1] ? tf.add(bParts[1], br) : br;
+      recHBias = bh;
+    }
     const seq = goBackwards ? tf.reverse(x, 1) : x;
-    let xw = tf.matMul(tf.reshape(tf.transpose(seq, [1, 0, 2]), [steps * batch, feat]), kernel);
-    if (inputBias) xw = tf.add(xw, inputBias);
-    const xs = tf.unstack(tf.reshape(xw, [steps, batch, gatesOf(kind) * units]));
+    const xFlat = tf.reshape(tf.transpose(seq, [1, 0, 2]), [steps * batch, feat]);
+    const streams = kParts.map((k, i) => {
+      let p = tf.matMul(xFlat, k);
+      if (bParts[i]) p = tf.add(p, bParts[i]!);
+      return splitTime(tf.reshape(p, [steps, batch, units]));
+    });
+    const xs = Array.from({ length: steps }, (_, t) => streams.map((st) => st[t]));
     const masks = mask ? stepMasks(mask, goBackwards) : null;
 
     const zerosState = () => tf.zeros([batch, units]);
@@ -312,36 +343,30 @@ export class KerasRNN extends layers.Layer {
       throw new InvalidConfigError(`got ${initialStates.length} initial state tensor(s), expected ${this.stateCount}`, { layer: this.name });
     }
 
-    let step: (xt: Tensor, s: Tensor[]) => Tensor[];
+    let step: (xt: Tensor[], s: Tensor[]) => Tensor[];
     if (kind === 'simple') {
-      step = (xt, [h]) => [act(tf.add(xt, tf.matMul(h, recurrent)))];
+      step = ([xt], [h]) => [act(tf.add(xt, tf.matMul(h, recurrent)))];
     } else if (kind === 'lstm') {
-      step = (xt, [h, c]) => {
-        const z = tf.add(xt, tf.matMul(h, recurrent));
-        const [zi, zf, zc, zo] = tf.split(z, 4, 1);
-        const cNew = tf.add(tf.mul(ract(zf), c), tf.mul(ract(zi), act(zc)));
-        const hNew = tf.mul(ract(zo), act(cNew));
+      const [ui, uf, uc, uo] = rParts;
+      step = ([xi, xf, xc, xo], [h, c]) => {
+        const cNew = tf.add(tf.mul(ract(tf.add(xf, tf.matMul(h, uf))), c), tf.mul(ract(tf.add(xi, tf.matMul(h, ui))), act(tf.add(xc, tf.matMul(h, uc)))));
+        const hNew = tf.mul(ract(tf.add(xo, tf.matMul(h, uo))), act(cNew));
         return [hNew, cNew];
       };
-    } else if (this.args.resetAfter) {
-      step = (xt, [h]) => {
-        let inner = tf.matMul(h, recurrent);
-        if (recurrentBias) inner = tf.add(inner, recurrentBias);
-        const [xz, xr, xh] = tf.split(xt, 3, 1);
-        const [iz, ir, ih] = tf.split(inner, 3, 1);
-        const zg = ract(tf.add(xz, iz));
-        const rg = ract(tf.add(xr, ir));
-        const hh = act(tf.add(xh, tf.mul(rg, ih)));
-        return [tf.add(tf.mul(zg, h), tf.mul(tf.sub(1, zg), hh))];
-      };
     } else {
-      const [recZR, recH] = tf.split(recurrent, [2 * units, units], 1);
-      step = (xt, [h]) => {
-        const [xz, xr, xh] = tf.split(xt, 3, 1);
-        const [iz, ir] = tf.split(tf.matMul(h, recZR), 2, 1);
-        const zg = ract(tf.add(xz, iz));
-        const rg = ract(tf.add(xr, ir));
-        const hh = act(tf.add(xh, tf.matMul(tf.mul(rg, h), recH)));
+      const [uz, ur, uh] = rParts;
+      const resetAfter = this.args.resetAfter;
+      step = ([xz, xr, xh], [h]) => {
+        const zg = ract(tf.add(xz, tf.matMul(h, uz)));
+        const rg = ract(tf.add(xr, tf.matMul(h, ur)));
+        let hh: Tensor;
+        if (resetAfter) {
+          let ih = tf.matMul(h, uh);
+          if (recHBias) ih = tf.add(ih, recHBias);
+          hh = act(tf.add(xh, tf.mul(rg, ih)));
+        } else {
+          hh = act(tf.add(xh, tf.matMul(tf.mul(rg, h), uh)));
+        }
         return [tf.add(tf.mul(zg, h), tf.mul(tf.sub(1, zg), hh))];
       };
     }
@@ -477,7 +502,7 @@ export class KerasConvLSTM extends layers.Layer {
     let xc = convNd(tf.reshape(timeMajor, [steps * batch, ...frame]), kernel, strides, padding, dilationRate);
     if (bias) xc = tf.add(xc, bias);
     const outFrame = xc.shape.slice(1);
-    const xs = tf.unstack(tf.reshape(xc, [steps, batch, ...outFrame]));
+    const xs = splitTime(tf.reshape(xc, [steps, batch, ...outFrame]));
     const stateShape = [batch, ...outFrame.slice(0, rank), filters];
     const masks = mask ? stepMasks(mask, this.args.goBackwards).map((m) => tf.reshape(m, [batch, ...new Array(rank + 1).fill(1)])) : null;
 
@@ -489,13 +514,13 @@ export class KerasConvLSTM extends layers.Layer {
       initial = [tf.zeros(stateShape), tf.zeros(stateShape)];
     }
     const ones = new Array(rank).fill(1);
-    const step = (xt: Tensor, [h, c]: Tensor[]): Tensor[] => {
+    const step = ([xt]: Tensor[], [h, c]: Tensor[]): Tensor[] => {
       const z = tf.add(xt, convNd(h, recurrent, ones, 'same', ones));
       const [zi, zf, zc, zo] = tf.split(z, 4, rank + 1);
       const cNew = tf.add(tf.mul(ract(zf), c), tf.mul(ract(zi), act(zc)));
       return [tf.mul(ract(zo), act(cNew)), cNew];
     };
-    const res = scan(xs, initial, masks, this.args.zeroOutputForMask, this.args.returnSequences, step);
+    const res = scan(xs.map((t) => [t]), initial, masks, this.args.zeroOutputForMask, this.args.returnSequences, step);
     const back = (t: Tensor) => (channelsFirst ? tf.transpose(t, toFirst) : t);
     let output: Tensor;
     if (this.args.returnSequences) {

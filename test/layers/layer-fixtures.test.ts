@@ -30,8 +30,7 @@ describe('per-layer Keras fixtures', () => {
         for (const fmt of ['keras', 'h5'] as const) {
           const path = layerModelPath(c, fmt);
           if (!path) continue;
-          const todo = c.name === 'layer_group_unit_rms_norm' ? 'weight attachment expects a beta for LayerNormalization(rms_scaling=True); Keras 3 creates none (shape rule, reported)' : undefined;
-          test(`${c.name}.${fmt}`, { todo }, async (t) => {
+          test(`${c.name}.${fmt}`, async (t) => {
             if (REJECTED[c.name]) {
               await assert.rejects(importModel(path, { onWarning: () => {} }), (e: unknown) => e instanceof UnsupportedFeatureError && REJECTED[c.name].test((e as Error).message));
               return;
