@@ -16,7 +16,7 @@ import {
 import { openHdf5 } from './io/hdf5-h5wasm.ts';
 import type { Hdf5File } from './io/hdf5.ts';
 import { decodeText, readJsonArchitecture } from './formats/json.ts';
-import { isWeightStore, readKerasArchive, readWeightStore } from './formats/keras-v3.ts';
+import { isWeightStore, mergeWeightStores, parseShardIndex, readKerasArchive, readWeightStore, type WeightStore } from './formats/keras-v3.ts';
 import { legacyKind, readLegacyH5, type LegacyH5Contents } from './formats/legacy-h5.ts';
 import { sniff, SNIFF_BYTES, type SniffResult } from './formats/sniff.ts';
 import { attachLegacyWeights, attachStoreWeights, validateWeights } from './formats/weights.ts';
@@ -278,6 +278,19 @@ async function fromJson(text: string, label: string, options: ImportOptions, pol
   }
   // Weights file first: its recorded version and backend describe how the weights were written.
   const winput = await loadInput(options.weights, options, typeof options.weights === 'string' ? undefined : `${options.label ?? '<bytes>'} (weights)`);
+  if (winput.sniffed.container === 'json') {
+    const store = await readShardedStore(winput);
+    const version = versionOf(arch.kerasVersion, () => detectConfigMajor(arch.config) ?? 3, options);
+    const spec = normalizeModelConfig(arch.config, {
+      source: label,
+      format: 'keras-v3-weights',
+      kerasVersion: version,
+      backend: backendOf(arch.backend, options),
+    });
+    attachStoreWeights(spec, store, winput.label);
+    validateWeights(spec, winput.label);
+    return spec;
+  }
   if (winput.sniffed.container !== 'hdf5') {
     if (winput.sniffed.container === 'zip') {
       throw new InvalidConfigError('options.weights is a .keras archive; pass it as the model instead', { file: winput.label });
@@ -322,6 +335,11 @@ async function fromJson(text: string, label: string, options: ImportOptions, pol
 /** Weights from a separate file for a model whose config came from elsewhere (full .h5 or .keras). */
 async function attachWeightsFile(spec: ModelSpec, weights: string | Uint8Array, options: ImportOptions): Promise<void> {
   const winput = await loadInput(weights, options, typeof weights === 'string' ? undefined : `${options.label ?? '<bytes>'} (weights)`);
+  if (winput.sniffed.container === 'json') {
+    attachStoreWeights(spec, await readShardedStore(winput), winput.label);
+    validateWeights(spec, winput.label);
+    return;
+  }
   if (winput.sniffed.container !== 'hdf5') notAModel(winput);
   const h5 = await openH5(winput);
   try {
@@ -338,6 +356,38 @@ async function attachWeightsFile(spec: ModelSpec, weights: string | Uint8Array, 
   } finally {
     h5.close();
   }
+}
+
+/** A sharded Keras 3 weight store: the `*.weights.json` index and its `*_NNNNN.weights.h5` shards beside it. */
+async function readShardedStore(winput: Input): Promise<WeightStore> {
+  const value = parseKerasJson(decodeText(await winput.all()), winput.label);
+  const index = parseShardIndex(value, winput.label);
+  if (!index) {
+    throw new InvalidConfigError('options.weights is JSON but not a sharded Keras weights index (no weight_map)', {
+      file: winput.label,
+      hint: 'pass a weights file (.h5 / .weights.h5) or a *.weights.json index with its shards',
+    });
+  }
+  if (!winput.path) {
+    throw new UnsupportedFeatureError('a sharded weights index can only be read from a path (its shards are separate files)', {
+      file: winput.label,
+      hint: 'pass the path of the *.weights.json file, with the shards next to it',
+    });
+  }
+  const { dirname, join } = await import('node:path');
+  const stores: WeightStore[] = [];
+  for (const name of index.shards) {
+    const shard = await loadInput(join(dirname(winput.path), name), {});
+    if (shard.sniffed.container !== 'hdf5') notAModel(shard);
+    const h5 = await openH5(shard);
+    try {
+      if (!isWeightStore(h5)) throw new NotAKerasModelError('this shard is not a Keras weight store', { file: shard.label });
+      stores.push(readWeightStore(h5, { partial: true }));
+    } finally {
+      h5.close();
+    }
+  }
+  return mergeWeightStores(stores, winput.label);
 }
 
 export type { ModelFormat };

@@ -272,3 +272,35 @@ test('HDF5 references to other files (external link, external storage) are not f
     await rejectsWith(importKerasModelAndWeights(cfg, { weights: bytes(name), label: name }), UnsupportedFeatureError, name, /another file/);
   }
 });
+
+test('sharded Keras 3 weights (*.weights.json index + shards) paired with the JSON architecture', async () => {
+  const spec = await importKerasModelAndWeights(fx('sharded/m.json'), { weights: fx('sharded/m.weights.json') });
+  assert.equal(spec.format, 'keras-v3-weights');
+  for (const name of ['a', 'b', 'c']) checkWeights(layer(spec, name).weights, expected.sharded[name], name);
+  // Shards are separate files: bytes alone cannot carry them.
+  await rejectsWith(
+    importKerasModelAndWeights(fx('sharded/m.json'), { weights: bytes('sharded/m.weights.json'), label: 'idx.json' }),
+    UnsupportedFeatureError,
+    'idx.json',
+    /path/,
+  );
+  // Shard names that leave the index's folder are refused.
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'kimp-shard-'));
+  try {
+    const idx = join(dir, 'evil.weights.json');
+    writeFileSync(idx, JSON.stringify({ metadata: { total_size: 1 }, weight_map: { '/layers/dense/vars': ['../secret.weights.h5'] } }));
+    await rejectsWith(importKerasModelAndWeights(fx('sharded/m.json'), { weights: idx }), UnsafeArchiveError, 'evil.weights.json');
+    // A missing shard is a typed error naming it.
+    const idx2 = join(dir, 'm.weights.json');
+    writeFileSync(idx2, JSON.stringify({ metadata: { total_size: 1 }, weight_map: { '/layers/dense/vars': ['m_00000.weights.h5'] } }));
+    await rejectsWith(importKerasModelAndWeights(fx('sharded/m.json'), { weights: idx2 }), KerasImportError, 'm_00000.weights.h5');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a sharded-weights index passed as the model says to pass the architecture', async () => {
+  await rejectsWith(readModelFile(fx('sharded/m.weights.json')), MissingWeightsError, 'm.weights.json', /architecture/);
+});

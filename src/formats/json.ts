@@ -3,7 +3,7 @@
  * `.keras` `config.json`. Recognises JSON that is not a model config (sharded-weights indexes, Keras
  * preprocessing objects, arbitrary JSON) and says so.
  */
-import { InvalidConfigError, UnsupportedFeatureError } from '../errors.ts';
+import { InvalidConfigError, MissingWeightsError } from '../errors.ts';
 import { parseKerasJson } from '../spec/json.ts';
 
 export interface JsonArchitecture {
@@ -28,9 +28,9 @@ export function readJsonArchitecture(text: string, source: string): JsonArchitec
   }
   const obj = value as Record<string, unknown>;
   if ('weight_map' in obj && typeof obj.metadata === 'object') {
-    throw new UnsupportedFeatureError('this is a sharded Keras weights index (*.weights.json), which is not supported', {
+    throw new MissingWeightsError('this is a sharded Keras weights index (*.weights.json), not a model architecture', {
       file: source,
-      hint: 'save the weights unsharded: model.save_weights("m.weights.h5") without max_shard_size',
+      hint: 'pass the architecture JSON (model.to_json()) as the model and this index as options.weights',
     });
   }
   if (typeof obj.class_name !== 'string' || !('config' in obj)) {

@@ -5,7 +5,7 @@
  * The store is read into a map from group path (e.g. `layers/dense_1`) to that group's `vars/0..N` in
  * numeric order. Which path belongs to which layer is decided in weights.ts by walking the config.
  */
-import { CorruptFileError, NotAKerasModelError, UnsupportedFeatureError } from '../errors.ts';
+import { CorruptFileError, NotAKerasModelError, UnsafeArchiveError, UnsupportedFeatureError } from '../errors.ts';
 import type { Hdf5File } from '../io/hdf5.ts';
 import { openZip, type ZipLimits } from '../io/zip.ts';
 import type { WeightSpec } from '../spec/types.ts';
@@ -69,8 +69,13 @@ const NON_MODEL_ROOTS = new Set(['optimizer', 'metrics', 'compile_metrics', 'los
 const MAX_DEPTH = 64;
 const MAX_GROUPS = 1_000_000;
 
-export function readWeightStore(h5: Hdf5File, opts: { readValues?: boolean } = {}): WeightStore {
+/**
+ * `partial`: one shard of a sharded store may hold only some variables of an object (`vars/1` without
+ * `vars/0`); the caller merges shards with mergeWeightStores, which checks completeness.
+ */
+export function readWeightStore(h5: Hdf5File, opts: { readValues?: boolean; partial?: boolean } = {}): WeightStore {
   const readValues = opts.readValues ?? true;
+  const partial = opts.partial ?? false;
   const rootKeys = h5.keys('/');
   const container = rootKeys.includes('layers') || !rootKeys.includes('_layer_checkpoint_dependencies') ? 'layers' : '_layer_checkpoint_dependencies';
   const vars = new Map<string, WeightSpec[]>();
@@ -89,7 +94,7 @@ export function readWeightStore(h5: Hdf5File, opts: { readValues?: boolean } = {
       if (h5.kind('/' + child) !== 'group') continue;
       const childKeys = h5.keys('/' + child);
       if (k === 'vars') {
-        vars.set(path, readVars(h5, child, childKeys, readValues));
+        vars.set(path, readVars(h5, child, childKeys, readValues, partial));
       } else {
         walk(child, childKeys, depth + 1);
       }
@@ -99,19 +104,79 @@ export function readWeightStore(h5: Hdf5File, opts: { readValues?: boolean } = {
   return { label: h5.label, container, vars };
 }
 
-function readVars(h5: Hdf5File, path: string, keys: string[], readValues: boolean): WeightSpec[] {
+function readVars(h5: Hdf5File, path: string, keys: string[], readValues: boolean, partial = false): WeightSpec[] {
   // HDF5 lists `10` before `2`: sort numerically (formats.md §4.2).
   const idx = keys.map((k) => {
     if (!/^\d+$/.test(k)) throw new CorruptFileError(`weight store group /${path} has a non-numeric member '${k}'`, { file: h5.label });
     return Number(k);
   });
   idx.sort((a, b) => a - b);
-  idx.forEach((v, i) => {
-    if (v !== i) throw new CorruptFileError(`weight store group /${path} is missing variable ${i}`, { file: h5.label });
-  });
+  if (!partial) {
+    idx.forEach((v, i) => {
+      if (v !== i) throw new CorruptFileError(`weight store group /${path} is missing variable ${i}`, { file: h5.label });
+    });
+  }
   return idx.map((i) => {
     const dpath = `/${path}/${i}`;
     if (h5.kind(dpath) !== 'dataset') throw new CorruptFileError(`${dpath} is not a dataset`, { file: h5.label });
     return readWeight(h5, dpath, `${path}/${i}`, readValues);
   });
+}
+
+/** Index of a store variable from its name (`layers/dense/vars/3` → 3). */
+function varIndex(w: WeightSpec): number {
+  return Number(w.name.slice(w.name.lastIndexOf('/') + 1));
+}
+
+/** Merge the shards of a sharded store (Keras 3.10+ `*.weights.json`); every object's vars must end up 0..N-1. */
+export function mergeWeightStores(stores: WeightStore[], label: string): WeightStore {
+  const byPath = new Map<string, Map<number, WeightSpec>>();
+  for (const st of stores) {
+    for (const [path, list] of st.vars) {
+      const m = byPath.get(path) ?? new Map<number, WeightSpec>();
+      for (const w of list) {
+        const i = varIndex(w);
+        if (m.has(i)) throw new CorruptFileError(`variable ${i} of /${path} is stored in two shards`, { file: label });
+        m.set(i, w);
+      }
+      byPath.set(path, m);
+    }
+  }
+  const vars = new Map<string, WeightSpec[]>();
+  for (const [path, m] of byPath) {
+    const list: WeightSpec[] = [];
+    for (let i = 0; i < m.size; i++) {
+      const w = m.get(i);
+      if (!w) throw new CorruptFileError(`variable ${i} of /${path} is in none of the shards`, { file: label, hint: 'a shard file is missing' });
+      list.push(w);
+    }
+    vars.set(path, list);
+  }
+  const container = stores.some((s) => s.container === 'layers') ? 'layers' : (stores[0]?.container ?? 'layers');
+  return { label, container, vars };
+}
+
+export interface ShardIndex {
+  /** Shard file names (plain names, in the index's directory), in first-use order. */
+  shards: string[];
+}
+
+/** Parse a sharded-weights index (`{"metadata": …, "weight_map": {"/layers/dense/vars": ["m_00000.weights.h5"]}}`). */
+export function parseShardIndex(value: unknown, label: string): ShardIndex | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !('weight_map' in value)) return null;
+  const map = (value as { weight_map: unknown }).weight_map;
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new CorruptFileError('weight_map of the sharded weights index is not an object', { file: label });
+  const shards: string[] = [];
+  for (const v of Object.values(map as Record<string, unknown>)) {
+    for (const name of Array.isArray(v) ? v : [v]) {
+      if (typeof name !== 'string' || name === '' || name.includes('/') || name.includes('\\') || name === '..' || name === '.') {
+        throw new UnsafeArchiveError(`the sharded weights index names a shard ${JSON.stringify(name)} that is not a plain file name`, {
+          file: label,
+          hint: 'shards must lie next to the index; Keras never writes other names',
+        });
+      }
+      if (!shards.includes(name)) shards.push(name);
+    }
+  }
+  return { shards };
 }
