@@ -31,7 +31,8 @@ export async function runSummary(
   write(opts.json ? summaryJson(summary) : renderSummary(summary));
 }
 
-export function register(program: Command): void {
+/** `deps` lets tests capture the output (or swap the reader) without touching process.stdout. */
+export function register(program: Command, deps: { read?: ModelReader; write?: (text: string) => void } = {}): void {
   program
     .command('summary')
     .description('print a Keras-like summary: layers, output shapes, parameter counts, Keras version and backend')
@@ -39,6 +40,6 @@ export function register(program: Command): void {
     .option('--weights <file>', 'weights file for an architecture-only model (JSON + .h5)')
     .option('--json', 'print the summary as JSON')
     .action(async (model: string, opts: { weights?: string; json?: boolean }) => {
-      await runSummary(model, opts);
+      await runSummary(model, opts, deps);
     });
 }

@@ -178,14 +178,16 @@ export function renderSummary(s: ModelSummary): string {
     return out;
   };
   const lines: string[] = [`Model: "${s.name}" (${s.modelClass})`, '_'.repeat(totalWidth), ...row(head), '='.repeat(totalWidth)];
-  s.layers.forEach((l, i) => {
+  // Keras lists no InputLayer row for a Sequential model (the JSON form keeps it).
+  const rows = s.modelClass === 'Sequential' ? s.layers.filter((l) => l.className !== 'InputLayer') : s.layers;
+  rows.forEach((l, i) => {
     const paramText = l.paramsKnown ? commas(l.params) : '?';
     const cells = [`${l.name} (${l.className})`, formatShape(l.outputShape), paramText];
     if (functional) cells.push(l.connectedTo.join(', ') || '-');
     lines.push(...row(cells));
-    lines.push(i === s.layers.length - 1 ? '='.repeat(totalWidth) : '_'.repeat(totalWidth));
+    lines.push(i === rows.length - 1 ? '='.repeat(totalWidth) : '_'.repeat(totalWidth));
   });
-  if (s.layers.length === 0) lines.push('='.repeat(totalWidth));
+  if (rows.length === 0) lines.push('='.repeat(totalWidth));
   const approx = s.unknownParamLayers.length > 0 ? ' (at least; unknown for: ' + s.unknownParamLayers.join(', ') + ')' : '';
   lines.push(`Total params: ${commas(s.totalParams)}${approx}`);
   lines.push(`Trainable params: ${commas(s.trainableParams)}`);

@@ -55,18 +55,18 @@ test('registers `summary <model>` with --weights and --json', () => {
   assert.deepEqual(cmd.options.map((o) => o.long).sort(), ['--json', '--weights']);
 });
 
-/** Runs `summary` through commander with the real reader, capturing stdout/stderr; errors go through main's reporter. */
+/** Runs `summary` through commander with the real reader, capturing its output; errors go through main's reporter. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const { reportError } = await import('../../src/cli/main.ts');
-  const program = new Command().exitOverride();
-  register(program);
   let out = '', err = '';
-  const o = process.stdout.write.bind(process.stdout), e = process.stderr.write.bind(process.stderr);
-  (process.stdout as { write: unknown }).write = (c: string | Uint8Array) => { out += String(c); return true; };
-  (process.stderr as { write: unknown }).write = (c: string | Uint8Array) => { err += String(c); return true; };
+  const program = new Command().exitOverride();
+  register(program, { write: (t) => { out += t; } });
   let code = 0;
-  try { await program.parseAsync(['node', 'keras-import', 'summary', ...args]); } catch (x) { code = reportError(x, false); } finally {
-    process.stdout.write = o; process.stderr.write = e;
+  try { await program.parseAsync(['node', 'keras-import', 'summary', ...args]); } catch (x) {
+    // stderr only (the test reporter writes to stdout)
+    const e = process.stderr.write.bind(process.stderr);
+    (process.stderr as { write: unknown }).write = (c: string | Uint8Array) => { err += String(c); return true; };
+    try { code = reportError(x, false); } finally { process.stderr.write = e; }
   }
   return { code, out, err };
 }

@@ -146,6 +146,7 @@ test('renderSummary shows rows, totals, Keras version and backend', () => {
   const s = summarizeModel(modelSpec(fx.models[0].model));
   const text = renderSummary(s);
   assert.match(text, /c1 \(Conv2D\)\s+\(None, 26, 26, 8\)\s+80/);
+  assert.doesNotMatch(text, /InputLayer/); // Keras shows no input row for a Sequential
   assert.match(text, /Total params: 1,450/);
   assert.match(text, /Non-trainable params: 16/);
   assert.match(text, /Keras version: 3\.15\.1 {3}Backend: jax/);
