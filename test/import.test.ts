@@ -260,3 +260,15 @@ test('variables owned by the model object itself (subclassed style) are not sile
   await rejectsWith(readModelFile(fx('own_vars.h5')), UnsupportedFeatureError, 'own_vars.h5', /tiny\/scale/);
   await rejectsWith(importKerasModelAndWeights(fx('own_vars.json'), { weights: fx('own_vars.weights.h5') }), UnsupportedFeatureError, 'own_vars.weights.h5', /\/vars/);
 });
+
+test('HDF5 references to other files (external link, external storage) are not followed', async () => {
+  const cfg = new TextEncoder().encode(JSON.stringify({
+    class_name: 'Sequential', keras_version: '2.2.4',
+    config: [{ class_name: 'Dense', config: { name: 'dense_1', units: 3, batch_input_shape: [null, 2] } }],
+  }));
+  for (const name of ['raw_extlink.h5', 'raw_extstore.h5']) {
+    // Both point at raw_k2_weights.h5 next to them, which really has a dense_1 group: following the reference would succeed.
+    await rejectsWith(importKerasModelAndWeights(cfg, { weights: fx(name) }), UnsupportedFeatureError, name, /another file/);
+    await rejectsWith(importKerasModelAndWeights(cfg, { weights: bytes(name), label: name }), UnsupportedFeatureError, name, /another file/);
+  }
+});

@@ -46,6 +46,7 @@ function loadEsm(): Promise<H5Module> {
   esmModule ??= import('h5wasm').then(async (m: any) => {
     const M = await prepare(m);
     installDirectRead(M);
+    installOpenGuard(M);
     return M;
   });
   return esmModule;
@@ -54,9 +55,34 @@ function loadNode(): Promise<H5Module> {
   nodeModule ??= import('h5wasm/node').then(async (m: any) => {
     const M = await prepare(m);
     installDirectRead(M);
+    installOpenGuard(M);
     return M;
   });
   return nodeModule;
+}
+
+/**
+ * The Node build reads the real disk, and an HDF5 file can name other files: external links, external raw
+ * storage, virtual datasets. Following them would let a crafted model pull bytes of any local file into its
+ * "weights", so HDF5 may open only the files we opened ourselves (and the temporary files h5wasm's error
+ * handler writes). The in-memory build gets the same guard, so both report such files the same way.
+ */
+const allowedPaths = new Map<string, number>();
+let blockedOpen: string | null = null;
+const EACCES = 2; // WASI errno numbering, as Emscripten's syscalls expect
+
+function installOpenGuard(M: H5Module): void {
+  const FS = M.FS;
+  const orig = FS.open;
+  FS.open = function (path: unknown, ...rest: unknown[]) {
+    if (typeof path === 'string' && !allowedPaths.has(path) && !path.startsWith('/dev/') && !/^\/tmp\/tmpfile_\w+$/.test(path)) {
+      // HDF5 also looks into its filter-plugin directory; refusing that is fine (no plugins are ever loaded)
+      // and is not a reference made by the file.
+      if (!path.startsWith('/usr/local/hdf5/lib/plugin')) blockedOpen = path;
+      throw new FS.ErrnoError(EACCES);
+    }
+    return orig.call(this, path, ...rest);
+  };
 }
 
 /**
@@ -118,16 +144,33 @@ export async function openHdf5(input: string | Uint8Array, label: string): Promi
     const M = await loadNode();
     const { resolve } = await import('node:path');
     readSyncFn ??= (await import('node:fs')).readSync;
-    return H5WasmFile.open(M, resolve(input), label, null, true);
+    const abs = resolve(input);
+    allowedPaths.set(abs, (allowedPaths.get(abs) ?? 0) + 1);
+    const release = () => {
+      const n = (allowedPaths.get(abs) ?? 1) - 1;
+      if (n > 0) allowedPaths.set(abs, n);
+      else allowedPaths.delete(abs);
+    };
+    try {
+      return H5WasmFile.open(M, abs, label, release, true);
+    } catch (e) {
+      release();
+      throw e;
+    }
   }
   const M = await loadEsm();
   const memPath = `/keras-import-${isNode ? process.pid : 0}-${++memCounter}.h5`;
   // canOwn: MEMFS keeps a view of the caller's bytes instead of copying them (the file is only read).
+  allowedPaths.set(memPath, 1);
   M.FS.writeFile(memPath, input, { canOwn: true });
-  try {
-    return H5WasmFile.open(M, memPath, label, () => M.FS.unlink(memPath), true);
-  } catch (e) {
+  const release = () => {
+    allowedPaths.delete(memPath);
     M.FS.unlink(memPath);
+  };
+  try {
+    return H5WasmFile.open(M, memPath, label, release, true);
+  } catch (e) {
+    release();
     throw e;
   }
 }
@@ -153,6 +196,12 @@ function float16Table(): Float32Array {
   }
   halfTable = t;
   return t;
+}
+
+function takeBlockedOpen(): string | null {
+  const p = blockedOpen;
+  blockedOpen = null;
+  return p;
 }
 
 function hdf5Message(e: unknown): string {
@@ -198,6 +247,8 @@ class H5WasmFile implements Hdf5File {
 
   private fail(what: string, e: unknown): never {
     if (e instanceof CorruptFileError || e instanceof UnsupportedFeatureError) throw e;
+    const other = takeBlockedOpen();
+    if (other !== null || /external|virtual/i.test(hdf5Message(e))) throw this.externalError(what, other, e);
     throw new CorruptFileError(`HDF5 error while reading ${what}: ${hdf5Message(e)}`, {
       file: this.label,
       hint: 'the file is truncated or damaged; re-download or re-save it',
@@ -207,6 +258,7 @@ class H5WasmFile implements Hdf5File {
 
   kind(path: string): 'group' | 'dataset' | null {
     let t: number;
+    blockedOpen = null;
     try {
       // h5wasm's get_type checks each link with H5LTpath_valid and answers -1 for a missing path.
       t = this.M.get_type(this.fid, path);
@@ -215,10 +267,20 @@ class H5WasmFile implements Hdf5File {
     }
     if (t === this.M.H5O_TYPE_GROUP) return 'group';
     if (t === this.M.H5O_TYPE_DATASET) return 'dataset';
+    const other = takeBlockedOpen();
+    if (other !== null) throw this.externalError(path, other);
     return null;
   }
 
+  private externalError(what: string, other: string | null, cause?: unknown): UnsupportedFeatureError {
+    return new UnsupportedFeatureError(
+      `${what} refers to another file${other ? ` (${other})` : ''} through an external link, external storage or a virtual dataset; such references are not followed`,
+      { file: this.label, hint: 'Keras never writes these; re-save the model with Keras', cause },
+    );
+  }
+
   keys(groupPath: string): string[] {
+    blockedOpen = null;
     try {
       return [...this.M.get_names(this.fid, groupPath, false)] as string[];
     } catch (e) {
@@ -229,6 +291,7 @@ class H5WasmFile implements Hdf5File {
   attrNames(path: string): string[] {
     const cached = this.attrCache.get(path);
     if (cached) return cached;
+    blockedOpen = null;
     try {
       const names = [...this.M.get_attribute_names(this.fid, path)] as string[];
       this.attrCache.set(path, names);
@@ -243,6 +306,7 @@ class H5WasmFile implements Hdf5File {
     if (known && !known.includes(name)) return undefined;
     const M = this.M;
     let meta: Meta;
+    blockedOpen = null;
     try {
       // Asked directly (h5wasm checks existence itself): listing the names first costs another call per group.
       meta = M.get_attribute_metadata(this.fid, path, name);
@@ -305,6 +369,7 @@ class H5WasmFile implements Hdf5File {
   }
 
   private meta(path: string): Meta {
+    blockedOpen = null;
     try {
       return this.M.get_dataset_metadata(this.fid, path);
     } catch (e) {
@@ -368,6 +433,7 @@ class H5WasmFile implements Hdf5File {
         const count = (r1 - r0) * rowElems;
         const r: Redirect | null = direct ? { ptr, nbytes: count * elem, hits: 0, position: 0, fd: null, contents: null, size: 0 } : null;
         redirect = r;
+        blockedOpen = null;
         try {
           if (r0 === 0 && r1 === rows) {
             M.get_dataset_data(this.fid, path, null, null, null, BigInt(ptr));

@@ -12,7 +12,7 @@ import { initializers, layers, type SymbolicTensor } from '@tensorflow/tfjs-laye
 import { InvalidConfigError, UnsupportedFeatureError, WeightMismatchError } from '../errors.ts';
 import type { LayerSpec, NodeArg, NodeSpec, TensorRef } from '../spec/types.ts';
 import { registerBuilder, type BuildContext, type LayerBuilder } from './registry.ts';
-import { activationName, kerasActivation } from './recurrent.ts';
+import { activationName, kerasActivation, noteMaskSource } from './recurrent.ts';
 
 type Tensor = tf.Tensor;
 type Kwargs = Record<string, unknown>;
@@ -134,6 +134,16 @@ function byRole(roles: InputRoles, list: Tensor[], kwargs: Kwargs): Partial<Reco
   return got;
 }
 
+/** kwargs without the executor's mask when the layer's first input cannot carry one (see mayCarryMask). */
+function maskGated(layer: layers.Layer, kwargs: Kwargs): Kwargs {
+  if ((layer as layers.Layer & { inputMaskable?: boolean }).inputMaskable !== false || kwargs?.mask == null) return kwargs;
+  const { mask: _stale, ...rest } = kwargs;
+  return rest;
+}
+
+type ApplyInput = Parameters<layers.Layer['apply']>[0];
+type ApplyOutput = ReturnType<layers.Layer['apply']>;
+
 /** Causal mask [1, Tq, Tv]: query i sees keys j ≤ i (top-left aligned, as Keras). */
 function causalMask(tq: number, tv: number): Tensor {
   return tf.expandDims(tf.greaterEqual(tf.expandDims(tf.range(0, tq, 1, 'int32'), 1), tf.expandDims(tf.range(0, tv, 1, 'int32'), 0)), 0);
@@ -170,6 +180,11 @@ export class KerasDotAttention extends layers.Layer {
     super({ name: args.name, trainable: args.trainable ?? true });
     this.args = args;
     this.supportsMasking = true;
+  }
+
+  override apply(inputs: ApplyInput, kwargs?: Kwargs): ApplyOutput {
+    noteMaskSource(this, inputs);
+    return super.apply(inputs, kwargs);
   }
 
   private shapes(inputShape: Shape | Shape[]): Shape[] {
@@ -215,7 +230,7 @@ export class KerasDotAttention extends layers.Layer {
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     return tf.tidy(() => {
-      const t = byRole(this.args.roles, list, kwargs);
+      const t = byRole(this.args.roles, list, maskGated(this, kwargs));
       if (!t.query || !t.value) throw new InvalidConfigError('Attention needs query and value inputs', { layer: this.name });
       const q = t.query;
       const v = t.value;
@@ -284,6 +299,11 @@ export class KerasMultiHeadAttention extends layers.Layer {
     super({ name: args.name, trainable: args.trainable ?? true });
     this.args = args;
     this.supportsMasking = true;
+  }
+
+  override apply(inputs: ApplyInput, kwargs?: Kwargs): ApplyOutput {
+    noteMaskSource(this, inputs);
+    return super.apply(inputs, kwargs);
   }
 
   private shapeOf(inputShape: Shape | Shape[], role: Role): Shape | null {
@@ -357,7 +377,7 @@ export class KerasMultiHeadAttention extends layers.Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    return tf.tidy(() => this.run(byRole(this.args.roles, list, kwargs)));
+    return tf.tidy(() => this.run(byRole(this.args.roles, list, maskGated(this, kwargs))));
   }
 
   private run(t: Partial<Record<Role, Tensor>>): Tensor | Tensor[] {

@@ -146,6 +146,19 @@ function gatesOf(kind: CellKind): number {
 }
 
 /**
+ * Splits a time-major tensor [T, …] into its T steps. On wasm, tfjs' slice/unstack cost grows with the
+ * size of the source (hundreds of ms for a long sequence), so the steps are cut from one host copy there.
+ */
+export function splitTime(x: Tensor): Tensor[] {
+  const steps = x.shape[0];
+  if (tf.getBackend() !== 'wasm' || steps <= 1) return tf.unstack(x);
+  const data = x.dataSync();
+  const per = x.size / steps;
+  const shape = x.shape.slice(1);
+  return Array.from({ length: steps }, (_, t) => tf.tensor(data.subarray(t * per, (t + 1) * per), shape, x.dtype));
+}
+
+/**
  * Boolean step masks [T][B,1] from a Keras mask [B,T] (bool or 0/1), in processing order. Reversal and
  * transposition run on float32: the wasm backend crashes reversing bool tensors.
  */
@@ -153,7 +166,7 @@ function stepMasks(mask: Tensor, goBackwards: boolean): Tensor[] {
   let m = mask.dtype === 'bool' ? tf.cast(mask, 'float32') : tf.cast(tf.notEqual(mask, 0), 'float32');
   if (m.rank !== 2) m = tf.reshape(m, [m.shape[0], m.shape[1] ?? 1]);
   if (goBackwards) m = tf.reverse(m, 1);
-  return tf.unstack(tf.expandDims(tf.transpose(m, [1, 0]), 2)).map((t) => tf.greater(t, 0.5));
+  return splitTime(tf.expandDims(tf.transpose(m, [1, 0]), 2)).map((t) => tf.greater(t, 0.5));
 }
 
 function firstMask(kwargs: Kwargs | undefined): Tensor | null {
@@ -169,12 +182,12 @@ function firstMask(kwargs: Kwargs | undefined): Tensor | null {
  * output and the final states. Each step runs in its own tidy so memory stays flat over long sequences.
  */
 function scan(
-  steps: Tensor[],
+  steps: Tensor[][],
   initial: Tensor[],
   masks: Tensor[] | null,
   zeroOutputForMask: boolean,
   keepSequence: boolean,
-  step: (x: Tensor, states: Tensor[]) => Tensor[],
+  step: (x: Tensor[], states: Tensor[]) => Tensor[],
 ): { outputs: Tensor[]; last: Tensor; states: Tensor[] } {
   let states = initial;
   let prevOut: Tensor = tf.zerosLike(initial[0]);
@@ -184,9 +197,10 @@ function scan(
     const next = tf.tidy(() => {
       const newStates = step(steps[t], states);
       if (!masks) return [newStates[0], ...newStates];
-      const m = masks[t];
-      const out = tf.where(tf.broadcastTo(m, newStates[0].shape), newStates[0], zeroOutputForMask ? tf.zerosLike(newStates[0]) : prevOut);
-      return [out, ...newStates.map((s, i) => tf.where(tf.broadcastTo(m, s.shape), s, states[i]))];
+      // Every state has the output's shape (h, c), so one broadcast mask serves all.
+      const m = tf.broadcastTo(masks[t], newStates[0].shape);
+      const out = tf.where(m, newStates[0], zeroOutputForMask ? tf.zerosLike(newStates[0]) : prevOut);
+      return [out, ...newStates.map((s, i) => tf.where(m, s, states[i]))];
     });
     const [out, ...rest] = next;
     // Free the previous step's tensors as soon as nothing needs them (the enclosing tidy frees the rest);
@@ -204,6 +218,40 @@ function scan(
 }
 
 /**
+ * Whether a graph tensor can carry a Keras mask, following Keras' propagation rules back to its source
+ * (Masking, Embedding(mask_zero), layers that pass masks on). Needed because tfjs' executor keeps handing
+ * the last mask it saw to every later layer, even to ones whose input has none (e.g. after
+ * LSTM(return_sequences=False) → RepeatVector); unknown producers count as mask-carrying.
+ */
+export function mayCarryMask(st: unknown, depth = 0): boolean {
+  const t = st as { sourceLayer?: unknown; inputs?: unknown[]; outputTensorIndex?: number } | null;
+  const src = t?.sourceLayer as (layers.Layer & { maskZero?: boolean; outputCarriesMask?: (index: number) => boolean }) | undefined;
+  if (!src || depth > 500) return true;
+  const cls = src.getClassName();
+  if (cls === 'InputLayer') return false;
+  if (cls === 'Masking') return true;
+  if (cls === 'Embedding') return Boolean(src.maskZero);
+  if (typeof src.outputCarriesMask === 'function') return src.outputCarriesMask(t!.outputTensorIndex ?? 0);
+  if (!src.supportsMasking) return false;
+  const first = t!.inputs?.[0];
+  return first ? mayCarryMask(first, depth + 1) : false;
+}
+
+/** Remembers, per layer, whether any graph input feeding it can carry a mask (see mayCarryMask). */
+export function noteMaskSource(layer: layers.Layer, inputs: unknown): void {
+  const first = Array.isArray(inputs) ? inputs[0] : inputs;
+  if (!first || typeof first !== 'object' || !('sourceLayer' in first)) return; // eager call: nothing to learn
+  const l = layer as layers.Layer & { inputMaskable?: boolean };
+  l.inputMaskable = (l.inputMaskable ?? false) || mayCarryMask(first);
+}
+
+/** The Keras mask for this call: the executor's kwargs.mask unless the layer's input cannot have one. */
+export function callMask(layer: layers.Layer, kwargs: Kwargs | undefined): Tensor | null {
+  if ((layer as layers.Layer & { inputMaskable?: boolean }).inputMaskable === false) return null;
+  return firstMask(kwargs);
+}
+
+/**
  * tfjs passes RNN `initial_state` as the `initialState` kwarg (the runtime maps Keras' call kwarg to it);
  * our layers take initial states as extra inputs so they are wired into the graph like any tensor.
  */
@@ -213,6 +261,7 @@ export function applyWithInitialState(
   inputs: ApplyInput,
   kwargs?: Kwargs,
 ): ApplyOutput {
+  noteMaskSource(layer, inputs);
   const init = kwargs?.initialState as ApplyInput | null | undefined;
   if (init == null) return base.call(layer, inputs, kwargs);
   const { initialState: _drop, ...rest } = kwargs!;
@@ -240,6 +289,11 @@ export class KerasRNN extends layers.Layer {
 
   override apply(inputs: ApplyInput, kwargs?: Kwargs): ApplyOutput {
     return applyWithInitialState(this, super.apply, inputs, kwargs);
+  }
+
+  /** Keras: the sequence output keeps the input mask; last outputs and states have none. */
+  outputCarriesMask(index: number): boolean {
+    return index === 0 && this.args.returnSequences && (this as { inputMaskable?: boolean }).inputMaskable !== false;
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -279,7 +333,7 @@ export class KerasRNN extends layers.Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const mask = firstMask(kwargs);
+    const mask = callMask(this, kwargs);
     return tf.tidy(() => this.run(list[0], list.slice(1), mask));
   }
 
@@ -297,11 +351,28 @@ export class KerasRNN extends layers.Layer {
       [inputBias, recurrentBias] = tf.unstack(bias);
     }
 
-    // All input projections at once: [T*B, F] · [F, G*u] (time-major so unstack yields steps).
+    // Input projections for all timesteps at once, one matMul per gate: [T*B, F] · [F, u]. Gates are kept
+    // in separate tensors so no step has to slice a fused [B, G*u] result (slicing is costly on wasm).
+    const g = gatesOf(kind);
+    const kParts = g === 1 ? [kernel] : tf.split(kernel, g, 1);
+    const rParts = g === 1 ? [recurrent] : tf.split(recurrent, g, 1);
+    const bParts: (Tensor | null)[] = inputBias ? (g === 1 ? [inputBias] : tf.split(inputBias, g)) : new Array(g).fill(null);
+    let recHBias: Tensor | null = null;
+    if (recurrentBias) {
+      // reset_after: the recurrent biases of z and r are plain additions, so they join the input stream.
+      const [bz, br, bh] = tf.split(recurrentBias, 3);
+      bParts[0] = bParts[0] ? tf.add(bParts[0], bz) : bz;
+      bParts[1] = bParts[1] ? tf.add(bParts[1], br) : br;
+      recHBias = bh;
+    }
     const seq = goBackwards ? tf.reverse(x, 1) : x;
-    let xw = tf.matMul(tf.reshape(tf.transpose(seq, [1, 0, 2]), [steps * batch, feat]), kernel);
-    if (inputBias) xw = tf.add(xw, inputBias);
-    const xs = tf.unstack(tf.reshape(xw, [steps, batch, gatesOf(kind) * units]));
+    const xFlat = tf.reshape(tf.transpose(seq, [1, 0, 2]), [steps * batch, feat]);
+    const streams = kParts.map((k, i) => {
+      let p = tf.matMul(xFlat, k);
+      if (bParts[i]) p = tf.add(p, bParts[i]!);
+      return splitTime(tf.reshape(p, [steps, batch, units]));
+    });
+    const xs = Array.from({ length: steps }, (_, t) => streams.map((st) => st[t]));
     const masks = mask ? stepMasks(mask, goBackwards) : null;
 
     const zerosState = () => tf.zeros([batch, units]);
@@ -312,36 +383,30 @@ export class KerasRNN extends layers.Layer {
       throw new InvalidConfigError(`got ${initialStates.length} initial state tensor(s), expected ${this.stateCount}`, { layer: this.name });
     }
 
-    let step: (xt: Tensor, s: Tensor[]) => Tensor[];
+    let step: (xt: Tensor[], s: Tensor[]) => Tensor[];
     if (kind === 'simple') {
-      step = (xt, [h]) => [act(tf.add(xt, tf.matMul(h, recurrent)))];
+      step = ([xt], [h]) => [act(tf.add(xt, tf.matMul(h, recurrent)))];
     } else if (kind === 'lstm') {
-      step = (xt, [h, c]) => {
-        const z = tf.add(xt, tf.matMul(h, recurrent));
-        const [zi, zf, zc, zo] = tf.split(z, 4, 1);
-        const cNew = tf.add(tf.mul(ract(zf), c), tf.mul(ract(zi), act(zc)));
-        const hNew = tf.mul(ract(zo), act(cNew));
+      const [ui, uf, uc, uo] = rParts;
+      step = ([xi, xf, xc, xo], [h, c]) => {
+        const cNew = tf.add(tf.mul(ract(tf.add(xf, tf.matMul(h, uf))), c), tf.mul(ract(tf.add(xi, tf.matMul(h, ui))), act(tf.add(xc, tf.matMul(h, uc)))));
+        const hNew = tf.mul(ract(tf.add(xo, tf.matMul(h, uo))), act(cNew));
         return [hNew, cNew];
       };
-    } else if (this.args.resetAfter) {
-      step = (xt, [h]) => {
-        let inner = tf.matMul(h, recurrent);
-        if (recurrentBias) inner = tf.add(inner, recurrentBias);
-        const [xz, xr, xh] = tf.split(xt, 3, 1);
-        const [iz, ir, ih] = tf.split(inner, 3, 1);
-        const zg = ract(tf.add(xz, iz));
-        const rg = ract(tf.add(xr, ir));
-        const hh = act(tf.add(xh, tf.mul(rg, ih)));
-        return [tf.add(tf.mul(zg, h), tf.mul(tf.sub(1, zg), hh))];
-      };
     } else {
-      const [recZR, recH] = tf.split(recurrent, [2 * units, units], 1);
-      step = (xt, [h]) => {
-        const [xz, xr, xh] = tf.split(xt, 3, 1);
-        const [iz, ir] = tf.split(tf.matMul(h, recZR), 2, 1);
-        const zg = ract(tf.add(xz, iz));
-        const rg = ract(tf.add(xr, ir));
-        const hh = act(tf.add(xh, tf.matMul(tf.mul(rg, h), recH)));
+      const [uz, ur, uh] = rParts;
+      const resetAfter = this.args.resetAfter;
+      step = ([xz, xr, xh], [h]) => {
+        const zg = ract(tf.add(xz, tf.matMul(h, uz)));
+        const rg = ract(tf.add(xr, tf.matMul(h, ur)));
+        let hh: Tensor;
+        if (resetAfter) {
+          let ih = tf.matMul(h, uh);
+          if (recHBias) ih = tf.add(ih, recHBias);
+          hh = act(tf.add(xh, tf.mul(rg, ih)));
+        } else {
+          hh = act(tf.add(xh, tf.matMul(tf.mul(rg, h), uh)));
+        }
         return [tf.add(tf.mul(zg, h), tf.mul(tf.sub(1, zg), hh))];
       };
     }
@@ -416,6 +481,11 @@ export class KerasConvLSTM extends layers.Layer {
     return applyWithInitialState(this, super.apply, inputs, kwargs);
   }
 
+  /** Keras: the sequence output keeps the input mask; last outputs and states have none. */
+  outputCarriesMask(index: number): boolean {
+    return index === 0 && this.args.returnSequences && (this as { inputMaskable?: boolean }).inputMaskable !== false;
+  }
+
   private stateShape(shape: Shape): Shape {
     const { rank, filters, kernelSize, strides, dilationRate, padding, channelsFirst } = this.args;
     const spatialIn = channelsFirst ? shape.slice(3) : shape.slice(2, 2 + rank);
@@ -454,7 +524,7 @@ export class KerasConvLSTM extends layers.Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const mask = firstMask(kwargs);
+    const mask = callMask(this, kwargs);
     return tf.tidy(() => this.run(list[0], list.slice(1), mask));
   }
 
@@ -477,7 +547,7 @@ export class KerasConvLSTM extends layers.Layer {
     let xc = convNd(tf.reshape(timeMajor, [steps * batch, ...frame]), kernel, strides, padding, dilationRate);
     if (bias) xc = tf.add(xc, bias);
     const outFrame = xc.shape.slice(1);
-    const xs = tf.unstack(tf.reshape(xc, [steps, batch, ...outFrame]));
+    const xs = splitTime(tf.reshape(xc, [steps, batch, ...outFrame]));
     const stateShape = [batch, ...outFrame.slice(0, rank), filters];
     const masks = mask ? stepMasks(mask, this.args.goBackwards).map((m) => tf.reshape(m, [batch, ...new Array(rank + 1).fill(1)])) : null;
 
@@ -489,13 +559,13 @@ export class KerasConvLSTM extends layers.Layer {
       initial = [tf.zeros(stateShape), tf.zeros(stateShape)];
     }
     const ones = new Array(rank).fill(1);
-    const step = (xt: Tensor, [h, c]: Tensor[]): Tensor[] => {
+    const step = ([xt]: Tensor[], [h, c]: Tensor[]): Tensor[] => {
       const z = tf.add(xt, convNd(h, recurrent, ones, 'same', ones));
       const [zi, zf, zc, zo] = tf.split(z, 4, rank + 1);
       const cNew = tf.add(tf.mul(ract(zf), c), tf.mul(ract(zi), act(zc)));
       return [tf.mul(ract(zo), act(cNew)), cNew];
     };
-    const res = scan(xs, initial, masks, this.args.zeroOutputForMask, this.args.returnSequences, step);
+    const res = scan(xs.map((t) => [t]), initial, masks, this.args.zeroOutputForMask, this.args.returnSequences, step);
     const back = (t: Tensor) => (channelsFirst ? tf.transpose(t, toFirst) : t);
     let output: Tensor;
     if (this.args.returnSequences) {
@@ -692,6 +762,11 @@ export class KerasStackedRNN extends layers.Layer {
     return applyWithInitialState(this, super.apply, inputs, kwargs);
   }
 
+  /** Keras: the sequence output keeps the input mask; last outputs and states have none. */
+  outputCarriesMask(index: number): boolean {
+    return index === 0 && this.args.returnSequences && (this as { inputMaskable?: boolean }).inputMaskable !== false;
+  }
+
   override build(inputShape: Shape | Shape[]): void {
     let shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     for (const c of this.cells) {
@@ -723,7 +798,7 @@ export class KerasStackedRNN extends layers.Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    return tf.tidy(() => this.run(list[0], list.slice(1), firstMask(kwargs)));
+    return tf.tidy(() => this.run(list[0], list.slice(1), callMask(this, kwargs)));
   }
 
   run(x: Tensor, initialStates: Tensor[], mask: Tensor | null): Tensor | Tensor[] {

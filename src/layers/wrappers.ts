@@ -8,7 +8,7 @@ import { InvalidConfigError, UnsupportedFeatureError, UnsupportedLayerError, Wei
 import type { LayerSpec } from '../spec/types.ts';
 import { getBuilder, registerBuilder, type BuildContext, type LayerBuilder } from './registry.ts';
 import {
-  KerasConvLSTM, KerasRNN, KerasStackedRNN, applyWithInitialState, convLstmArgsFromSpec, convertConvLstmWeights, convertGenericRnnWeights,
+  KerasConvLSTM, KerasRNN, KerasStackedRNN, applyWithInitialState, callMask, convLstmArgsFromSpec, convertConvLstmWeights, convertGenericRnnWeights,
   convertRnnWeights, createGenericRnn, rnnArgsFromSpec,
 } from './recurrent.ts';
 
@@ -20,12 +20,6 @@ type SeqLayer = KerasRNN | KerasConvLSTM | KerasStackedRNN;
 
 function firstShape(inputShape: Shape | Shape[]): Shape {
   return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
-}
-
-function firstMask(kwargs: Kwargs | undefined): Tensor | null {
-  const m = kwargs?.mask as Tensor | Tensor[] | null | undefined;
-  if (m == null) return null;
-  return Array.isArray(m) ? m[0] ?? null : m;
 }
 
 /**
@@ -69,6 +63,12 @@ export class KerasBidirectional extends layers.Layer {
 
   override apply(inputs: Parameters<layers.Layer['apply']>[0], kwargs?: Kwargs): ReturnType<layers.Layer['apply']> {
     return applyWithInitialState(this, super.apply, inputs, kwargs);
+  }
+
+  /** The merged sequence output(s) keep the input mask; states have none. */
+  outputCarriesMask(index: number): boolean {
+    const outs = this.mergeMode === null ? 2 : 1;
+    return index < outs && this.returnSequences && (this as { inputMaskable?: boolean }).inputMaskable !== false;
   }
 
   private get returnSequences(): boolean { return this.forward.args.returnSequences; }
@@ -123,7 +123,7 @@ export class KerasBidirectional extends layers.Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
-    const mask = firstMask(kwargs);
+    const mask = callMask(this, kwargs);
     return tf.tidy(() => {
       const x = list[0];
       const init = list.slice(1);

@@ -35,6 +35,11 @@ const ALIASES: Record<string, string> = {
 
 const rules: Registry = { ...baseRules, ...makeWrapperRules(resolveRule) };
 
+/** Class names with a shape rule (aliases excluded). */
+export function registeredClasses(): string[] {
+  return Object.keys(rules).sort();
+}
+
 /** Exactly the built-in Keras classes; a registered custom class (`pkg>Name`) never matches. */
 export function resolveRule(layer: LayerSpec): LayerRule | undefined {
   if (layer.registeredName && !layer.registeredName.startsWith('keras')) return undefined;
@@ -45,6 +50,18 @@ export function resolveRule(layer: LayerSpec): LayerRule | undefined {
 
 /** Output shapes of one call; `undefined` = cannot infer (Lambda, custom, unknown, inconsistent input). */
 export function inferLayerOutputShapes(layer: LayerSpec, inputShapes: Shape[], ctx: ShapeContext): Shape[] | undefined {
+  // Rules may assume well-formed shapes (rank ≥ 1: a batch dim); whatever they return is checked again,
+  // so an odd config can only ever produce `undefined`, never a made-up size.
+  if (!inputShapes.every((s) => isShape(s) && s.length >= 1)) return undefined;
+  const out = outputShapesUnchecked(layer, inputShapes, ctx);
+  return out && out.length > 0 && out.every(isShape) ? out : undefined;
+}
+
+function isShape(s: unknown): s is Shape {
+  return Array.isArray(s) && s.every((d) => d === null || (Number.isInteger(d) && d >= 0));
+}
+
+function outputShapesUnchecked(layer: LayerSpec, inputShapes: Shape[], ctx: ShapeContext): Shape[] | undefined {
   if (layer.innerModel) {
     const inner = inferModelShapes(layer.innerModel, { inputShapes });
     const outs = layer.innerModel.outputs.map((r) => refShape(inner.nodeOutputs, r));
@@ -85,6 +102,12 @@ function mainInputs(layer: LayerSpec, inputs: Shape[]): Shape[] | undefined {
 
 /** Weights in Keras order (trainable then non-trainable) with shapes; `undefined` = cannot infer. */
 export function inferWeightShapes(layer: LayerSpec, inputShapes: Shape[], ctx: ShapeContext): WeightShape[] | undefined {
+  if (!inputShapes.every((s) => isShape(s) && s.length >= 1)) return undefined;
+  const ws = weightShapesUnchecked(layer, inputShapes, ctx);
+  return ws && ws.every((x) => isShape(x.shape) && x.shape.every((d) => d !== null)) ? ws : undefined;
+}
+
+function weightShapesUnchecked(layer: LayerSpec, inputShapes: Shape[], ctx: ShapeContext): WeightShape[] | undefined {
   let ws: WeightShape[] | undefined;
   if (layer.innerModel) ws = nestedModelWeights(layer.innerModel, inputShapes);
   else if (isOpLayer(layer, ctx.kerasMajor)) ws = [];

@@ -119,13 +119,53 @@ function cellAsLayer(l: LayerSpec): { kind: Kind; layer: LayerSpec } | undefined
   return { kind, layer: { ...l, config: merged } };
 }
 
+/** RNN(StackedRNNCells([...])): cells in order, each fed the previous one's units; states of all cells returned. */
+function stackedCells(l: LayerSpec): { kind: Kind; config: Cfg }[] | undefined {
+  const cell = cfgOf(l).cell as Cfg | undefined;
+  if (!cell || cell.class_name !== 'StackedRNNCells') return undefined;
+  const cells = (cell.config as Cfg | undefined)?.cells;
+  if (!Array.isArray(cells) || cells.length === 0) return undefined;
+  const out: { kind: Kind; config: Cfg }[] = [];
+  for (const c of cells as Cfg[]) {
+    const kind = c && typeof c.class_name === 'string' ? CELL_KIND[c.class_name] : undefined;
+    if (!kind || !c.config || typeof c.config !== 'object') return undefined;
+    out.push({ kind, config: c.config as Cfg });
+  }
+  return out;
+}
+
+function stackedOutput(l: LayerSpec, x: Shape | undefined): Shape[] | undefined {
+  const cells = stackedCells(l), cfg = cfgOf(l);
+  if (!cells || !x || x.length !== 3) return undefined;
+  const units = cells.map((c) => num(c.config, 'units', NaN));
+  if (!known(...units)) return undefined;
+  const last = units[units.length - 1];
+  const out: Shape[] = [bool(cfg, 'return_sequences', false) ? [x[0], x[1], last] : [x[0], last]];
+  if (bool(cfg, 'return_state', false)) cells.forEach((c, i) => { for (let k = 0; k < STATES[c.kind]; k++) out.push([x[0], units[i]]); });
+  return out;
+}
+
+function stackedWeights(l: LayerSpec, x: Shape | undefined, ctx: ShapeContext): WeightShape[] | undefined {
+  const cells = stackedCells(l);
+  if (!cells || !x || x.length !== 3) return undefined;
+  let feat: number | null = x[2];
+  const ws: WeightShape[] = [];
+  for (const c of cells) {
+    const cw = rnnWeights(c.kind)({ ...l, config: c.config }, [[x[0], x[1], feat]], ctx);
+    if (!cw) return undefined;
+    ws.push(...cw);
+    feat = num(c.config, 'units', NaN);
+  }
+  return ws;
+}
+
 export const recurrentRules: Registry = {
   SimpleRNN: rnn('simple'), LSTM: rnn('lstm'), GRU: rnn('gru'),
   CuDNNLSTM: rnn('cudnnlstm'), CuDNNGRU: rnn('cudnngru'),
   ConvLSTM1D: convLstm(1), ConvLSTM2D: convLstm(2), ConvLSTM3D: convLstm(3),
   RNN: {
-    output: (l, ins, ctx) => { const c = cellAsLayer(l); return c ? rnnOutput(c.kind)(c.layer, ins) : undefined; },
-    weights: (l, ins, ctx) => { const c = cellAsLayer(l); return c ? rnnWeights(c.kind)(c.layer, ins, ctx) : undefined; },
+    output: (l, ins) => { const c = cellAsLayer(l); return c ? rnnOutput(c.kind)(c.layer, ins) : stackedOutput(l, ins[0]); },
+    weights: (l, ins, ctx) => { const c = cellAsLayer(l); return c ? rnnWeights(c.kind)(c.layer, ins, ctx) : stackedWeights(l, ins[0], ctx); },
   },
 };
 

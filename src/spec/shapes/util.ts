@@ -91,7 +91,10 @@ export function joinSpatial(batch: number | null, spatial: (number | null)[], ch
 }
 
 /** Output length of a (dilated, strided) convolution; Keras 1 also had 'full'. */
+const positiveInts = (...xs: number[]): boolean => xs.every((x) => Number.isInteger(x) && x >= 1);
+
 export function convOutLen(len: number | null, k: number, padding: string, stride: number, dilation = 1): number | null | undefined {
+  if (!positiveInts(k, stride, dilation)) return undefined;
   if (len === null) return null;
   const dk = k + (k - 1) * (dilation - 1);
   let out: number;
@@ -107,6 +110,7 @@ export function convOutLen(len: number | null, k: number, padding: string, strid
 
 /** keras compute_conv_transpose_output_shape's deconv_length. */
 export function deconvOutLen(len: number | null, k: number, padding: string, outputPadding: number | null, stride: number, dilation = 1): number | null | undefined {
+  if (!positiveInts(k, stride, dilation) || (outputPadding !== null && !(Number.isInteger(outputPadding) && outputPadding >= 0))) return undefined;
   if (len === null) return null;
   const dk = k + (k - 1) * (dilation - 1);
   if (outputPadding === null) {
@@ -121,6 +125,7 @@ export function deconvOutLen(len: number | null, k: number, padding: string, out
 }
 
 export function poolOutLen(len: number | null, pool: number, padding: string, stride: number): number | null | undefined {
+  if (!positiveInts(pool, stride)) return undefined;
   if (len === null) return null;
   let out: number;
   if (padding === 'same') out = Math.floor((len - 1) / stride) + 1;
@@ -133,12 +138,12 @@ export const prod = (xs: number[]): number => xs.reduce((a, b) => a * b, 1);
 
 /** A weight shape needs every dimension known. */
 export function known(...dims: (number | null | undefined)[]): boolean {
-  return dims.every((d) => typeof d === 'number' && d >= 0);
+  return dims.every((d) => Number.isInteger(d) && (d as number) >= 0);
 }
 
 /** Type-guarding form of `known` for one array of dims. */
 export function allKnown(dims: (number | null | undefined)[]): dims is number[] {
-  return dims.every((d) => typeof d === 'number' && d >= 0);
+  return dims.every((d) => Number.isInteger(d) && (d as number) >= 0);
 }
 
 /** Dims after a `known(...)` check, typed as numbers. */
