@@ -32,7 +32,7 @@ interface BenchModel {
 
 /* ------------------------------------------------------------------ hand-written tfjs-layers models */
 
-function resnet8(): LayersModel {
+export function resnet8(): LayersModel {
   const x = input({ shape: [32, 32, 3], name: 'input_1' });
   let n = 0, b = 0, a = 0;
   const conv = (t: SymbolicTensor, f: number, k: number, s: number) => layers.conv2d({ filters: f, kernelSize: k, strides: s, padding: 'same', name: n === 0 ? 'conv2d' : `conv2d_${n}`, kernelInitializer: 'zeros' }).apply(t) as SymbolicTensor & { __n?: number };
@@ -123,7 +123,7 @@ export async function run(): Promise<void> {
   const torch = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   console.log(`backend ${backend}; wasm threads: ${backend === 'wasm' ? '1 (Node runs the single-threaded SIMD build)' : 'n/a'}`);
   console.log(torch ? 'PyTorch found (comparison below)' : "PyTorch CPU: not importable here (python3 -c 'import torch' fails) — that ratio is skipped");
-  const rows: string[][] = [['model', 'file→ready cold ms', 'warm ms', 'imported samples/s', 'tfjs-layers samples/s', 'ratio', 'max |Δ|', 'peak RSS MB']];
+  const rows: string[][] = [['model', 'file→ready cold ms', 'warm ms', 'imported samples/s', 'tfjs-layers samples/s', 'ratio', 'A/A noise', 'max |Δ|', 'peak RSS MB']];
   let first = true;
   for (const bm of models(corpusDir)) {
     if (!existsSync(bm.file)) { console.log(`${bm.name}: file missing, skipped`); continue; }
@@ -136,23 +136,29 @@ export async function run(): Promise<void> {
     m2.dispose();
     const d = bm.direct();
     copyWeights(m, d);
+    // a second, identical hand-written model: its ratio to the first is the noise floor of this machine
+    const d2 = bm.direct();
+    copyWeights(m, d2);
     const x = tf.randomUniform([bm.batch, ...bm.shape], 0, 1, 'float32', 7);
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(m.predict(x) as tf.Tensor, d.predict(x) as tf.Tensor))).dataSync()[0]);
     // warm-up and calibration (~0.25 s per timed run), then many short A/B runs in ABBA order: the
     // machine is shared, so keep the best throughput of each and the median of per-round ratios
-    timeOnce(m, x, 2); timeOnce(d, x, 2);
+    timeOnce(m, x, 2); timeOnce(d, x, 2); timeOnce(d2, x, 2);
     const rate = timeOnce(m, x, 2);
-    const iters = Math.max(1, Math.round((0.25 * rate) / bm.batch));
-    let bestA = 0, bestB = 0;
+    const iters = Math.max(1, Math.round((0.2 * rate) / bm.batch));
+    let bestA = 0, bestB = 0, bestC = 0;
     const ratios: number[] = [];
+    const order = [[m, d, d2], [d, d2, m], [d2, m, d]] as const;
     for (let r = 0; r < 12; r++) {
-      const [a, b] = r % 2 ? [timeOnce(m, x, iters), timeOnce(d, x, iters)] : (() => { const bb = timeOnce(d, x, iters); return [timeOnce(m, x, iters), bb]; })();
-      bestA = Math.max(bestA, a); bestB = Math.max(bestB, b);
-      ratios.push(a / b);
+      const t = new Map<LayersModel, number>();
+      for (const mm of order[r % 3]) t.set(mm, timeOnce(mm, x, iters));
+      bestA = Math.max(bestA, t.get(m)!); bestB = Math.max(bestB, t.get(d)!); bestC = Math.max(bestC, t.get(d2)!);
+      ratios.push(t.get(m)! / t.get(d)!);
     }
     ratios.sort((p, q) => p - q);
     const median = (ratios[5] + ratios[6]) / 2;
-    rows.push([bm.name, fmt(cold, 0) + (first ? ' (incl. h5wasm/wasm start)' : ''), fmt(warm, 0), fmt(bestA), fmt(bestB), `${fmt(bestA / bestB, 3)} (median ${fmt(median, 3)})`, diff.toExponential(1), fmt(peakRssMb(), 0)]);
+    rows.push([bm.name, fmt(cold, 0) + (first ? ' (incl. h5wasm/wasm start)' : ''), fmt(warm, 0), fmt(bestA), fmt(bestB), `${fmt(bestA / bestB, 3)} (median ${fmt(median, 3)})`, fmt(bestC / bestB, 3), diff.toExponential(1), fmt(peakRssMb(), 0)]);
+    d2.dispose();
     first = false;
     tf.dispose(x);
     m.dispose();
@@ -161,6 +167,7 @@ export async function run(): Promise<void> {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i])).join('  '));
   console.log('ratio = imported / hand-written tfjs-layers throughput, best of 12 interleaved runs each (median of per-run ratios in brackets); target ≥ 0.98');
+  console.log('A/A noise = a second, identical hand-written model / the first: how far apart two identical models measure on this machine');
   console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
 }
 

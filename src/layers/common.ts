@@ -102,7 +102,10 @@ export class Cfg {
 
   /** Keras `data_format` (or Keras 1 `dim_ordering`) as tfjs' dataFormat. */
   dataFormat(): 'channelsFirst' | 'channelsLast' {
-    const v = this.c.data_format ?? this.c.dim_ordering;
+    let v = this.c.data_format ?? this.c.dim_ordering;
+    // Some Keras 1.0 layers (UpSampling2D, …) did not serialize dim_ordering; they used the
+    // keras.json default, which the model's other layers reveal.
+    if ((v === undefined || v === null) && this.ctx.kerasMajor === 1) v = keras1Ordering(this.ctx);
     if (v === undefined || v === null || v === 'channels_last' || v === 'tf' || v === 'default') return 'channelsLast';
     if (v === 'channels_first' || v === 'th') return 'channelsFirst';
     throw this.bad('data_format', "must be 'channels_last' or 'channels_first'");
@@ -116,6 +119,25 @@ export class Cfg {
     }
     return p;
   }
+}
+
+const orderingCache = new WeakMap<object, string | null>();
+/** The dim ordering the model's Keras 1 layers recorded ('th' / 'tf'), when they agree. */
+function keras1Ordering(ctx: BuildContext): string | null {
+  const hit = orderingCache.get(ctx.spec);
+  if (hit !== undefined) return hit;
+  const seen = new Set<string>();
+  const visit = (layers: LayerSpec[]) => {
+    for (const l of layers) {
+      const o = l.config?.keras1_dim_ordering;
+      if (o === 'th' || o === 'tf') seen.add(o);
+      if (l.innerModel) visit(l.innerModel.layers);
+    }
+  };
+  visit(ctx.spec.layers);
+  const r = seen.size === 1 ? [...seen][0] : null;
+  orderingCache.set(ctx.spec, r);
+  return r;
 }
 
 /** Legacy JSON keeps tuples as {"class_name": "__tuple__", "items": […]}. */
