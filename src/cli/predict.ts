@@ -59,6 +59,20 @@ export function predictArrays(model: LayersModel, inputs: NpyArray[], opts: Pred
       throw new InvalidInputError(`input ${i} is bool, the model expects ${w.dtype}`, { file, hint: 'save the array as float32' });
     }
   });
+  // A spatial input smaller than a kernel makes wasm kernels read out of bounds (and abort) instead
+  // of failing cleanly: check the shapes the model will produce before running it.
+  let outShapes: unknown = null;
+  try {
+    outShapes = model.computeOutputShape(inputs.map((a) => [1, ...a.shape.slice(1)]) as never);
+  } catch {
+    // layers without shape inference: nothing to check
+  }
+  const flat = (Array.isArray(outShapes) && Array.isArray(outShapes[0]) ? outShapes : [outShapes]) as (number | null)[][];
+  if (outShapes && flat.some((s) => Array.isArray(s) && s.some((d) => d !== null && d <= 0))) {
+    throw new InvalidInputError(`inputs of shape ${inputs.map((a) => fmt(a.shape)).join(', ')} are too small for this model (an output would have shape ${fmt(flat.find((s) => s.some((d) => d !== null && d <= 0))!)})`, {
+      file, hint: `model inputs: ${expected}; use larger spatial sizes`,
+    });
+  }
   const bs = Math.max(1, Math.floor(opts.batchSize ?? 32));
   const n = batch;
   const outs: { chunks: Float32Array[]; shape: number[] }[] = [];

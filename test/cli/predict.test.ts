@@ -14,6 +14,7 @@ import { main } from '../../src/cli/main.ts';
 import { progressBar, runPredict } from '../../src/cli/predict.ts';
 import { parseNpy, writeNpy } from '../../src/io/npy.ts';
 import { InvalidInputError } from '../../src/errors.ts';
+import { corpusDir, corpusPath } from '../helpers/corpus.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cnn = join(root, 'examples', 'small_cnn.keras');
@@ -93,6 +94,13 @@ describe('keras-import predict', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^error: small_cnn\.keras: the model has 1 input\(s\), 2 given/m);
     assert.doesNotMatch(r.stderr, /\bat \w+ \(/); // no stack trace
+  });
+
+  test('an input too small for a fully-convolutional model: InvalidInputError before any kernel runs', { skip: corpusDir ? false : 'no corpus' }, async () => {
+    const small = join(tmp, 'small.npy');
+    writeFileSync(small, writeNpy(new Float32Array(4 * 4 * 3), [1, 4, 4, 3]));
+    await assert.rejects(runPredict(corpusPath('KonduitAI__dl4j-test-resources/src/main/resources/modelimport/keras/examples/12net.h5'), { input: [small], out: join(tmp, 'z'), backend: 'wasm' }),
+      (e: unknown) => e instanceof InvalidInputError && /too small/.test((e as Error).message));
   });
 
   test('progress bar: silent for the first second, then samples done/total', async () => {
