@@ -83,8 +83,10 @@ type WeightsPolicy = 'require-weights' | 'weights-optional' | 'config-only';
 
 interface Input {
   label: string;
-  /** Set for Node paths (HDF5 is then read in place, not copied). */
+  /** Set for Node paths (large HDF5 files are then read in place, not copied). */
   path?: string;
+  /** File size in bytes, for Node paths. */
+  size?: number;
   sniffed: SniffResult;
   /** The whole file. */
   all(): Promise<Uint8Array>;
@@ -138,7 +140,7 @@ async function loadInput(src: string | Uint8Array, options: ImportOptions, label
   } finally {
     await fh.close();
   }
-  return { label, path: src, sniffed: sniff(head), all: async () => new Uint8Array(await fs.readFile(src)) };
+  return { label, path: src, size: stat.size, sniffed: sniff(head), all: async () => new Uint8Array(await fs.readFile(src)) };
 }
 
 function notAModel(input: Input): never {
@@ -166,8 +168,16 @@ async function readAny(src: string | Uint8Array, options: ImportOptions, policy:
   }
 }
 
+/**
+ * h5wasm's Node file-system build (random access in place) starts about 3 s slower than its in-memory
+ * build. Below this size the copy into memory costs less than that start-up; above it, reading in place
+ * keeps peak memory near the weights' own size.
+ */
+const READ_HDF5_IN_PLACE_ABOVE = 64 * 1024 * 1024;
+
 async function openH5(input: Input): Promise<Hdf5File> {
-  return openHdf5(input.path ?? (await input.all()), input.label);
+  const inPlace = input.path !== undefined && (input.size ?? 0) > READ_HDF5_IN_PLACE_ABOVE;
+  return openHdf5(inPlace ? input.path! : await input.all(), input.label);
 }
 
 function versionOf(recorded: string | null, inferred: () => 1 | 2 | 3, options: ImportOptions): KerasVersion {
@@ -233,6 +243,11 @@ async function fromHdf5(input: Input, options: ImportOptions): Promise<ModelSpec
 
 // --- .keras -----------------------------------------------------------------------------------------
 
+function compileConfigOf(config: unknown): Record<string, unknown> | null {
+  const cc = config && typeof config === 'object' ? (config as Record<string, unknown>).compile_config : null;
+  return cc && typeof cc === 'object' && !Array.isArray(cc) ? (cc as Record<string, unknown>) : null;
+}
+
 async function fromKerasArchive(input: Input, options: ImportOptions): Promise<ModelSpec> {
   const archive = readKerasArchive(await input.all(), input.label);
   const arch = readJsonArchitecture(archive.config, `${input.label}:config.json`);
@@ -243,7 +258,8 @@ async function fromKerasArchive(input: Input, options: ImportOptions): Promise<M
     format: 'keras-v3',
     kerasVersion: version,
     backend: backendOf(arch.backend, options),
-    trainingConfig: null,
+    // Keras 3 keeps loss / optimizer / metrics in the config's compile_config (the .h5 training_config's role)
+    trainingConfig: compileConfigOf(arch.config),
   });
   if (options.weights) {
     await attachWeightsFile(spec, options.weights, options);

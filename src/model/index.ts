@@ -12,7 +12,9 @@ import type { ModelSpec } from '../spec/types.ts';
 import { useBackend } from '../runtime/backend.ts';
 import { assembleModel, type BuiltLayer } from './build.ts';
 import { compileFromTrainingConfig, type CompileResult } from './compile.ts';
-import { readModelSpec, type FileInput } from './load.ts';
+import { readModelFile } from '../import.ts';
+
+export type FileInput = string | Uint8Array;
 import { loadWeights } from './weights.ts';
 
 export interface CreateOptions extends BuildOptions {
@@ -73,7 +75,7 @@ export async function createModel(spec: ModelSpec, options: CreateOptions = {}):
 /** Read a Keras file and return the ready tfjs model. */
 export async function importModel(input: FileInput, options: ImportOptions = {}): Promise<LayersModel & { kerasImport: ImportInfo }> {
   if (options.backend !== undefined || !tf.getBackend()) await useBackend(options.backend);
-  const spec = await readModelSpec(input, { weights: options.weights, label: options.label, kerasVersion: options.kerasVersion, theano: options.theano });
+  const spec = await readModelFile(input, { weights: options.weights, label: options.label, kerasVersion: options.kerasVersion, theano: options.theano });
   return createModel(spec, options);
 }
 
@@ -112,6 +114,6 @@ function statefulDefaults(entries: { name: string; shape: number[] }[]): Float32
   return out;
 }
 
-export { compileFromTrainingConfig, readModelSpec, assembleModel, loadWeights };
-export type { FileInput, CompileResult };
+export { compileFromTrainingConfig, assembleModel, loadWeights };
+export type { CompileResult };
 export { UnsupportedFeatureError };

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel } from '../../src/model/index.ts';
-import { readModelSpec } from '../../src/model/load.ts';
+import { readModelFile } from '../../src/import.ts';
 import { compileFromTrainingConfig, makeLoss, makeOptimizer } from '../../src/model/compile.ts';
 import { useBackend } from '../../src/runtime/backend.ts';
 import type { ModelSpec } from '../../src/spec/types.ts';
@@ -17,7 +17,7 @@ import type { ModelSpec } from '../../src/spec/types.ts';
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'runtime');
 
 async function archOnly(file: string): Promise<ModelSpec> {
-  const spec = await readModelSpec(join(dir, file));
+  const spec = await readModelFile(join(dir, file));
   for (const l of spec.layers) l.weights = [];
   spec.hasWeights = false;
   return spec;
