@@ -16,7 +16,8 @@ export { inferModelShapes, inferLayerOutputShapes, inferWeightShapes } from './s
 export * from './initializers/index.ts';
 export {
   registerCustomLayer, registerLambdaLayer, unregisterCustomLayer, unregisterLambdaLayer,
-  type CustomLayerFactory, type LambdaFn,
+  registerActivation, unregisterActivation, registeredClassNames,
+  type CustomLayerFactory, type CustomLayerOptions, type LambdaFn, type LambdaOptions,
 } from './layers/index.ts';
 export * from './errors.ts';
 export type * from './spec/types.ts';
