@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { importKerasModelAndWeights } from '../../src/import.ts';
 import type { ModelSpec } from '../../src/spec/types.ts';
 import { summarizeModel } from '../../src/spec/summary.ts';
-import { inferModelShapes } from '../../src/spec/shapes/index.ts';
+import { inferModelShapes, weightShapeMismatches } from '../../src/spec/shapes/index.ts';
 import { readModelFile } from '../../src/import.ts';
 import { corpusDir, corpusPath, inventory, SKIP_NO_CORPUS } from '../helpers/corpus.ts';
 
@@ -124,4 +124,22 @@ test('corpus: ImageNet architecture configs (no weights) give the parameter coun
     assert.equal(s.trainableParams, trainable, `${name} trainable`);
     assert.deepEqual(s.outputs.map((o) => o.shape), [[null, 1000]], name);
   }
+});
+
+test('corpus: weightShapeMismatches reports a layer whose config disagrees with its stored weights, nothing otherwise', async (t) => {
+  if (!corpusDir) return t.skip(SKIP_NO_CORPUS);
+  const dir = 'fastmachinelearning__hls4ml/example-models/keras';
+  const good = await importKerasModelAndWeights(corpusPath(`${dir}/KERAS_emnist_mlp.json`), { weights: corpusPath(`${dir}/KERAS_emnist_mlp_weights.h5`) });
+  assert.deepEqual(weightShapeMismatches(good), []);
+  // The corpus pair KERAS_emnist_16x16_mlp.json/_weights.h5 has this defect (JSON 27 units, weights 10; the reader
+  // rejects it); reproduce it on the good model (27 units stored) by setting the last Dense's units to 10.
+  const last = good.layers.filter((l) => l.className === 'Dense').at(-1)!;
+  const stored = last.weights.map((w) => w.shape);
+  const bad = { ...good, layers: good.layers.map((l) => (l === last ? { ...l, config: { ...l.config, units: 10 } } : l)) };
+  const m = weightShapeMismatches(bad);
+  assert.equal(m.length, 1);
+  assert.equal(m[0].layer, last.name);
+  assert.deepEqual(m[0].stored, stored);
+  assert.deepEqual(stored, [[64, 27], [27]]);
+  assert.deepEqual(m[0].expected, [[64, 10], [10]]);
 });

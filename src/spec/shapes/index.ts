@@ -257,3 +257,31 @@ export function inferModelShapes(spec: ModelSpec, opts: { inputShapes?: Shape[] 
   }
   return { nodeOutputs, layerWeights };
 }
+
+export interface WeightShapeMismatch {
+  /** Layer name, with the enclosing nested models' names first ("outer/inner"). */
+  layer: string;
+  className: string;
+  /** What the config implies (Keras order and layout of the writing version). */
+  expected: number[][];
+  /** What the file stores. */
+  stored: number[][];
+}
+
+/**
+ * Layers whose stored weight shapes disagree with what their config implies (a weights file paired with the
+ * wrong architecture, a truncated save). Layers whose shapes cannot be inferred are skipped, not reported.
+ */
+export function weightShapeMismatches(spec: ModelSpec, prefix = ''): WeightShapeMismatch[] {
+  const inf = inferModelShapes(spec);
+  const out: WeightShapeMismatch[] = [];
+  for (const l of spec.layers) {
+    if (l.innerModel) out.push(...weightShapeMismatches(l.innerModel, `${prefix}${l.name}/`));
+    if (l.weights.length === 0) continue;
+    const ws = inf.layerWeights.get(l.name);
+    if (!ws) continue;
+    const expected = ws.map((w) => w.shape), stored = l.weights.map((w) => w.shape);
+    if (JSON.stringify(expected) !== JSON.stringify(stored)) out.push({ layer: prefix + l.name, className: l.className, expected, stored });
+  }
+  return out;
+}
