@@ -5,6 +5,7 @@
  */
 import type { LayerSpec, ModelSpec, Shape, WeightSpec } from './types.ts';
 import { inferModelShapes, type InferredModel, type WeightShape } from './shapes/index.ts';
+import { describeLayerInitializers, type InitializerSummary } from '../initializers/layers.ts';
 
 export interface LayerSummary {
   name: string;
@@ -18,8 +19,12 @@ export interface LayerSummary {
   /** Keras 3 style: `layer[node][tensor]` for every input tensor of every call. */
   connectedTo: string[];
   weights: { name: string; shape: number[]; dtype: string }[];
-  /** Config value of each initializer key that creates one of the layer's weights. */
-  initializers?: Record<string, unknown>;
+  /**
+   * Each initializer of a layer that has weights: as in the file (`keras`), what it maps to
+   * (`weightInit`: a WeightInit preset or an implementation with its parameters), whether the mapping
+   * is exact, and why not. A custom initializer shows as UNSUPPORTED with the message saying what to do.
+   */
+  initializers?: Record<string, InitializerSummary>;
 }
 
 export interface ModelSummary {
@@ -72,7 +77,7 @@ function outputShapeOf(inf: InferredModel, layer: LayerSpec): Shape | Shape[] | 
   return first.length === 1 ? first[0] : first;
 }
 
-export function summarizeLayer(layer: LayerSpec, inf: InferredModel): LayerSummary {
+export function summarizeLayer(layer: LayerSpec, inf: InferredModel, spec?: Pick<ModelSpec, 'kerasVersion' | 'source' | 'backend'>): LayerSummary {
   const inferred = inf.layerWeights.get(layer.name);
   let params = 0, trainable = 0, known = true;
   let weights: LayerSummary['weights'];
@@ -105,14 +110,16 @@ export function summarizeLayer(layer: LayerSpec, inf: InferredModel): LayerSumma
     connectedTo: connections(layer),
     weights,
   };
-  const initKeys = [...new Set((inferred ?? []).map((w) => w.initializer).filter((k): k is string => !!k))];
-  if (initKeys.length > 0) summary.initializers = Object.fromEntries(initKeys.map((k) => [k, layer.config[k] ?? null]));
+  if (spec && weights.length > 0 && !layer.innerModel) {
+    const inits = describeLayerInitializers(layer, spec.kerasVersion, { tolerant: true, source: spec.source, backend: spec.backend });
+    if (Object.keys(inits).length > 0) summary.initializers = inits;
+  }
   return summary;
 }
 
 export function summarizeModel(spec: ModelSpec): ModelSummary {
   const inf = inferModelShapes(spec);
-  const layers = spec.layers.map((l) => summarizeLayer(l, inf));
+  const layers = spec.layers.map((l) => summarizeLayer(l, inf, spec));
   const total = layers.reduce((a, l) => a + l.params, 0);
   const trainable = layers.reduce((a, l) => a + l.trainableParams, 0);
   const tensorShape = (r: { layer: string; node: number; tensor: number }): Shape | null => inf.nodeOutputs.get(r.layer)?.[r.node]?.[r.tensor] ?? null;
@@ -194,5 +201,30 @@ export function renderSummary(s: ModelSummary): string {
   lines.push(`Non-trainable params: ${commas(s.nonTrainableParams)}`);
   lines.push('_'.repeat(totalWidth));
   lines.push(`Format: ${s.format}   Keras version: ${s.kerasVersion ?? 'not recorded'}   Backend: ${s.backend ?? 'not recorded'}`);
+  lines.push(...renderInitializers(s.layers));
   return lines.join('\n') + '\n';
+}
+
+/** A short form of an initializer as found in the file: `GlorotUniform(seed=1)`, `'glorot_uniform'`. */
+function kerasInitText(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    const cls = typeof o.class_name === 'string' ? o.class_name : '?';
+    const cfg = o.config && typeof o.config === 'object' ? Object.entries(o.config as Record<string, unknown>).filter(([, x]) => x !== null) : [];
+    return `${cls}(${cfg.map(([k, x]) => `${k}=${typeof x === 'object' ? JSON.stringify(x) : String(x)}`).join(', ')})`;
+  }
+  return JSON.stringify(v) ?? 'default';
+}
+
+function renderInitializers(layers: LayerSummary[]): string[] {
+  const rows = layers.flatMap((l) => Object.entries(l.initializers ?? {}).map(([k, m]) => ({ key: `${l.name}.${k}`, m })));
+  if (rows.length === 0) return [];
+  const w = Math.max(...rows.map((r) => r.key.length));
+  const out = ['', 'Initializers (as in the file → keras-import):'];
+  for (const { key, m } of rows) {
+    const flag = m.exact ? '' : m.weightInit === 'UNSUPPORTED' ? '  [UNSUPPORTED]' : '  [approximation]';
+    out.push(`  ${key.padEnd(w)}  ${m.keras === undefined ? 'default' : kerasInitText(m.keras)} → ${m.weightInit}${flag}${m.note && !m.exact ? `: ${m.note}` : ''}`);
+  }
+  return out;
 }

@@ -155,3 +155,35 @@ test('renderSummary shows rows, totals, Keras version and backend', () => {
   assert.match(fn, /cat \(Concatenate\)/);
   assert.equal(K3.major, 3);
 });
+
+test('summary shows each weighted layer\'s initializers and what they map to (Keras 1 strings, tf.keras classes, custom)', async () => {
+  const { normalizeModelConfig } = await import('../../src/spec/normalize.ts');
+  const { parseKerasVersion } = await import('../../src/spec/version.ts');
+  const { summarizeModel: summarize, renderSummary: render } = await import('../../src/spec/summary.ts');
+  // Keras 1.2 Sequential: Dense(init='he_normal') then LSTM(init='glorot_uniform', inner_init='orthogonal')
+  const k1 = normalizeModelConfig({ class_name: 'Sequential', config: [
+    { class_name: 'Dense', config: { name: 'd', output_dim: 8, init: 'he_normal', activation: 'relu', batch_input_shape: [null, 5, 3], bias: true } },
+    { class_name: 'LSTM', config: { name: 'l', output_dim: 4, init: 'glorot_uniform', inner_init: 'orthogonal', forget_bias_init: 'one', return_sequences: false } },
+  ] }, { source: 'k1.json', format: 'json', kerasVersion: parseKerasVersion('1.2.2'), backend: null });
+  const s = summarize(k1);
+  const d = s.layers.find((l) => l.name === 'd')!;
+  // Keras 1 he_normal: untruncated normal, std sqrt(2/fan_in) — not a truncated preset
+  assert.equal(d.initializers!.kernel_initializer.keras, 'he_normal');
+  assert.equal(d.initializers!.kernel_initializer.exact, true);
+  // Keras 1 he_normal is untruncated (unlike the Keras 2.2+ RELU preset); Keras 1 orthogonal has gain 1.1
+  assert.equal(d.initializers!.kernel_initializer.weightInit, 'RELU_UNTRUNCATED');
+  const l = s.layers.find((x) => x.name === 'l')!;
+  assert.equal(l.initializers!.recurrent_initializer.weightInit, 'ORTHOGONAL_KERAS1');
+  assert.equal(l.initializers!.unit_forget_bias.weightInit, 'ONES');
+  // Custom Python function: shown as UNSUPPORTED with the remedy, never silently replaced
+  const custom = normalizeModelConfig({ module: 'keras', class_name: 'Sequential', config: { name: 's', layers: [
+    { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 3], dtype: 'float32', name: 'in' } },
+    { module: 'keras.layers', class_name: 'Dense', config: { name: 'c', units: 2, kernel_initializer: { module: 'builtins', class_name: 'function', config: 'my_init', registered_name: 'function' } } },
+  ] } }, { source: 'c.keras', format: 'keras-v3', kerasVersion: parseKerasVersion('3.15.1'), backend: null });
+  const cs = summarize(custom);
+  const ck = cs.layers.find((x) => x.name === 'c')!.initializers!.kernel_initializer;
+  assert.equal(ck.weightInit, 'UNSUPPORTED');
+  assert.equal(ck.exact, false);
+  assert.match(ck.note!, /registerInitializer/);
+  assert.match(render(cs), /c\.kernel_initializer .*UNSUPPORTED/);
+});
