@@ -6,12 +6,14 @@
 import { Command } from 'commander';
 import { KerasImportError } from '../errors.ts';
 
-const program = new Command();
-program
-  .name('keras-import')
-  .description('Import Keras models (Keras 1.x–3.x: .h5, .keras, JSON) and run them on TensorFlow.js')
-  .option('--verbose', 'show stack traces of errors')
-  .showHelpAfterError();
+function newProgram(): Command {
+  return new Command()
+    .name('keras-import')
+    .description('Import Keras models (Keras 1.x–3.x: .h5, .keras, JSON) and run them on TensorFlow.js')
+    .option('--verbose', 'show stack traces of errors')
+    .showHelpAfterError()
+    .exitOverride();
+}
 
 // Each entry: a module exporting `register(program: Command): void`.
 const commandModules: Array<() => Promise<{ register(p: Command): void }>> = [
@@ -21,12 +23,13 @@ const commandModules: Array<() => Promise<{ register(p: Command): void }>> = [
   () => import('./predict.ts'),
 ];
 
+/** Runs the CLI on `argv` (process.argv form) and returns the exit code; callable more than once. */
 export async function main(argv: string[]): Promise<number> {
+  const program = newProgram();
   for (const load of commandModules) {
     const mod = await load();
     mod.register(program);
   }
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return 0;
