@@ -17,6 +17,7 @@ import './wrappers.ts';
 import './attention.ts';
 import './augmentation.ts';
 import './adaptive-pooling.ts';
+import './categorical.ts';
 
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';
