@@ -5,10 +5,10 @@
  * input bit for bit, for [0, 1] and [0, 255] images); the `augmentation_identity` fixture proves it.
  *
  * AutoContrast changes the data at inference too and is computed below, as Keras does.
+ * RandomCrop is registered on its own below: Keras 3.15 also returns the uncropped image at inference,
+ * although it declares a (height, width) output.
  * Not here on purpose: Equalization (changes data at inference; Keras 3.15 cannot even use it in a
- * functional model); RandomCrop
- * returns the uncropped image at inference while Keras declares a (height, width) output, so a model
- * using it is inconsistent in Keras itself.
+ * functional model).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
@@ -25,6 +25,19 @@ export const INFERENCE_IDENTITY_AUGMENTATIONS = [
 
 registerBuilder({
   classNames: INFERENCE_IDENTITY_AUGMENTATIONS,
+  create(layer) {
+    return new Identity({ ...baseArgs(layer) });
+  },
+});
+
+/**
+ * RandomCrop at inference: Keras 3.15's transform_images returns the images untouched when not training
+ * (checked with real Keras: predict gives the full-size image), even though its compute_output_shape says
+ * (height, width). We follow the data. A model whose later layers depend on the declared size (Flatten →
+ * Dense) fails in Keras' own predict, and here with a weight-shape error.
+ */
+registerBuilder({
+  classNames: ['RandomCrop'],
   create(layer) {
     return new Identity({ ...baseArgs(layer) });
   },
