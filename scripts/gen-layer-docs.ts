@@ -25,7 +25,7 @@ const familyFiles: string[] = [];
 {
   // Import the family modules one by one in index.ts order; what each adds is that family's classes.
   const index = readFileSync(join(root, 'src/layers/index.ts'), 'utf8');
-  for (const m of index.matchAll(/^import '\.\/(\w+)\.ts';$/gm)) {
+  for (const m of index.matchAll(/^import '\.\/([\w-]+)\.ts';$/gm)) {
     const file = `src/layers/${m[1]}.ts`;
     await import(pathToFileURL(join(root, file)).href);
     familyFiles.push(file);

@@ -15,6 +15,9 @@ import './preprocessing.ts';
 import './recurrent.ts';
 import './wrappers.ts';
 import './attention.ts';
+import './augmentation.ts';
+import './adaptive-pooling.ts';
+import './categorical.ts';
 
 export { registerBuilder, getBuilder, registeredClassNames } from './registry.ts';
 export type { LayerBuilder, BuildContext, BuildOptions } from './registry.ts';

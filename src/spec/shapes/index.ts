@@ -14,6 +14,7 @@ import { normalizationRules } from './normalization.ts';
 import { inferOpOutput, isOpLayer } from './ops.ts';
 import { poolingRules } from './pooling.ts';
 import { preprocessingRules } from './preprocessing.ts';
+import { augmentationRules } from './augmentation.ts';
 import { makeWrapperRules, recurrentRules } from './recurrent.ts';
 import { reshapingRules } from './reshaping.ts';
 import type { LayerRule, Registry, ShapeContext, WeightShape } from './util.ts';
@@ -22,7 +23,7 @@ export type { LayerRule, ShapeContext, WeightShape } from './util.ts';
 
 const baseRules: Registry = {
   ...coreRules, ...activationRules, ...convRules, ...poolingRules, ...reshapingRules, ...normalizationRules,
-  ...recurrentRules, ...mergeRules, ...attentionRules, ...embeddingRules, ...preprocessingRules,
+  ...recurrentRules, ...mergeRules, ...attentionRules, ...embeddingRules, ...preprocessingRules, ...augmentationRules,
 };
 
 /** Class-name aliases seen in real configs (tf.keras internal versions, Keras 1 names). */
