@@ -6,8 +6,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { UnsupportedFeatureError } from '../errors.ts';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
@@ -28,7 +26,7 @@ export async function useBackend(name: string = DEFAULT_BACKEND, opts: { threads
     tf.enableProdMode();
     prodSet = true;
   }
-  if (name === 'wasm') prepareWasm(opts.threads);
+  if (name === 'wasm') await prepareWasm(opts.threads);
   if (tf.getBackend() === name && tf.engine().backendName === name) return name;
   const known = Object.keys(tf.engine().registryFactory);
   if (!known.includes(name)) {
@@ -52,10 +50,13 @@ export async function currentBackend(): Promise<string> {
   return tf.getBackend() ?? useBackend();
 }
 
-function prepareWasm(threads?: number): void {
+async function prepareWasm(threads?: number): Promise<void> {
   if (wasmPathsSet) return;
   if (isNode) {
-    // In Node the .wasm binaries are loaded from the package's dist folder, not fetched.
+    // In Node the .wasm binaries are loaded from the package's dist folder, not fetched. (Node modules
+    // are imported lazily so that browser bundles of this file need no Node shims.)
+    const { createRequire } = await import('node:module');
+    const { dirname, join } = await import('node:path');
     const req = createRequire(import.meta.url);
     setWasmPaths(join(dirname(req.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
   }
