@@ -409,16 +409,22 @@ export function choleskyQ(a: Float64Array | Float32Array, m: number, n: number):
             x[pt + 4 * k] = x[row]; x[pt + 4 * k + 1] = x[row + 1]; x[pt + 4 * k + 2] = x[row + 2]; x[pt + 4 * k + 3] = x[row + 3];
           }
         }
-        for (let s = 0; s < j0 / 4; s++) eng.tiles(P1 + s * 4 * j0, P2, XI + 4 * s * np + j0, j0, jw / 4, np);
+        // X is upper triangular: strip s of its rows is zero left of column 4s
+        for (let s = 0; s < j0 / 4; s++) {
+          for (let t = 0; t < jw / 4; t++) eng.tiles(P1 + s * 4 * j0 + 16 * s, P2 + t * 4 * j0 + 16 * s, XI + 4 * s * np + j0 + 4 * t, j0 - 4 * s, 1, np);
+        }
         x = eng.mem;
       }
-      // rows i < j1: row i of X[:, J] solves y·R_JJ = c (c = the product above; e_i on the diagonal block)
+      // rows i < j1: row i of X[:, J] solves y·R_JJ = c (c = the product above; e_i on the diagonal
+      // block), by forward substitution along the contiguous rows of R
       for (let i = 0; i < j1; i++) {
         const xi = XI + i * np;
-        for (let j = Math.max(j0, i); j < j1; j++) {
-          let c = (j === i ? 1 : 0) + x[xi + j];
-          for (let k = Math.max(j0, i); k < j; k++) c -= x[xi + k] * x[G + k * np + j];
-          x[xi + j] = c / x[G + j * np + j];
+        if (i >= j0) x[xi + i] = 1;
+        for (let k = Math.max(j0, i); k < j1; k++) {
+          const rk = G + k * np;
+          const v = x[xi + k] / x[rk + k];
+          x[xi + k] = v;
+          if (v !== 0) for (let j = k + 1; j < j1; j++) x[xi + j] -= v * x[rk + j];
         }
       }
     }
@@ -428,7 +434,13 @@ export function choleskyQ(a: Float64Array | Float32Array, m: number, n: number):
       const kc = Math.min(KC, np - i0), t0 = i0 / 4;
       packCols(x, np, P1, src, MS, i0, kc, 1);
       packRows(x, np, P2, XI, i0, kc, i0, 1);
-      for (let s = 0; s < MS; s++) eng.tiles(P1 + s * 4 * kc, P2, dst + 4 * s * np + i0, kc, NS - t0, np);
+      // in the diagonal block, strip t of R⁻¹ is zero below row 4t+3: shorten its inner dimension
+      const td = kc / 4;
+      for (let s = 0; s < MS; s++) {
+        const as = P1 + s * 4 * kc, cs = dst + 4 * s * np + i0;
+        for (let t = 0; t < td; t++) eng.tiles(as, P2 + t * 4 * kc, cs + 4 * t, 4 * t + 4, 1, np);
+        if (td < NS - t0) eng.tiles(as, P2 + td * 4 * kc, cs + 4 * td, kc, NS - t0 - td, np);
+      }
       x = eng.mem;
     }
     [src, dst] = [dst, src];
