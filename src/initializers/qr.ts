@@ -30,16 +30,18 @@ export function randomOrthogonal(rows: number, cols: number, rng: RandomSource):
   // column-major m×n; the vector engine's float32 normals (rotation invariance is all Haar needs)
   const a = new Float32Array(m * n);
   rng.fillNormal(a, 0, 1);
-  // CholeskyQR gives the same Q several times faster; Householder only when A is too ill-conditioned
-  const q = choleskyQ(a, m, n) ?? householderQ(a, m, n);
-  releaseLargeEngine();
-  // q is column-major m×n: element (i, j) at q[i + j*m]
   const out = new Float64Array(rows * cols);
-  if (rows >= cols) {
-    for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) out[i * cols + j] = q[i + j * m];
-  } else {
-    out.set(q); // Qᵀ (n×m) row-major is exactly q column-major
+  // rows ≥ cols: the result is Q (m×n) row-major; rows < cols: Qᵀ row-major, i.e. Q column-major.
+  // CholeskyQR gives the same Q several times faster; Householder only when A is too ill-conditioned.
+  if (!choleskyInto(a, m, n, out, rows >= cols)) {
+    const q = householderQ(a, m, n); // column-major m×n: element (i, j) at q[i + j*m]
+    if (rows >= cols) {
+      for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) out[i * cols + j] = q[i + j * m];
+    } else {
+      out.set(q);
+    }
   }
+  releaseLargeEngine();
   return out;
 }
 
@@ -342,6 +344,15 @@ const CB = 32; // block size of the Cholesky and the triangular inverse (their b
  * result still fails the probe); the caller then uses Householder.
  */
 export function choleskyQ(a: Float64Array | Float32Array, m: number, n: number): Float64Array | null {
+  const q = new Float64Array(m * n);
+  return choleskyInto(a, m, n, q, false) ? q : null;
+}
+
+/**
+ * CholeskyQR of the column-major m×n `a` into `out`: Q column-major (m×n, `rowMajor` false) or row-major.
+ * False when it gives up (then `out` is unspecified).
+ */
+function choleskyInto(a: Float64Array | Float32Array, m: number, n: number, out: Float64Array, rowMajor: boolean): boolean {
   const mp = Math.ceil(m / 4) * 4, np = Math.ceil(n / 4) * 4; // zero padding keeps every tile whole
   const SRC = 0, DST = mp * np, G = 2 * mp * np, XI = G + np * np, P1 = XI + np * np;
   const P2 = P1 + Math.max(KC * np, np * np, mp * KC);
@@ -353,7 +364,7 @@ export function choleskyQ(a: Float64Array | Float32Array, m: number, n: number):
   eng.reserve(total);
   let x = eng.mem;
   // row-major copy of the column-major input, in 32×32 tiles (cache-friendly both ways), zero padding
-  x.fill(0, SRC, SRC + mp * np);
+  if (mp !== m || np !== n) x.fill(0, SRC, SRC + mp * np);
   for (let i0 = 0; i0 < m; i0 += 32) {
     for (let j0 = 0; j0 < n; j0 += 32) {
       const i1 = Math.min(i0 + 32, m), j1 = Math.min(j0 + 32, n);
@@ -377,7 +388,7 @@ export function choleskyQ(a: Float64Array | Float32Array, m: number, n: number):
       for (let k = k0; k < k1; k++) {
         const rk = G + k * np;
         const d = x[rk + k];
-        if (!(d > 0) || !Number.isFinite(d)) return null;
+        if (!(d > 0) || !Number.isFinite(d)) return false;
         const rkk = Math.sqrt(d), inv = 1 / rkk;
         x[rk + k] = rkk;
         for (let j = k + 1; j < n; j++) x[rk + j] *= inv;
@@ -445,16 +456,20 @@ export function choleskyQ(a: Float64Array | Float32Array, m: number, n: number):
     }
     [src, dst] = [dst, src];
     if (orthogonalityDefect(x, src, m, n, np) < 1e-13) break;
-    if (pass === 1) return null;
+    if (pass === 1) return false;
   }
-  const q = new Float64Array(m * n);
+  if (rowMajor) {
+    if (np === n) out.set(x.subarray(src, src + m * n));
+    else for (let i = 0; i < m; i++) out.set(x.subarray(src + i * np, src + i * np + n), i * n);
+    return true;
+  }
   for (let j0 = 0; j0 < n; j0 += 32) {
     for (let i0 = 0; i0 < m; i0 += 32) {
       const i1 = Math.min(i0 + 32, m), j1 = Math.min(j0 + 32, n);
-      for (let j = j0; j < j1; j++) for (let i = i0; i < i1; i++) q[i + j * m] = x[src + i * np + j];
+      for (let j = j0; j < j1; j++) for (let i = i0; i < i1; i++) out[i + j * m] = x[src + i * np + j];
     }
   }
-  return q;
+  return true;
 }
 
 /** Pack rows k0…k0+kc−1, columns c0…np−1 of the row-major (stride np) block at `src` into 4-column strips. */
