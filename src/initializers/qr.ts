@@ -32,8 +32,9 @@ export function randomOrthogonal(rows: number, cols: number, rng: RandomSource):
   rng.fillNormal(a, 0, 1);
   const out = new Float64Array(rows * cols);
   // rows ≥ cols: the result is Q (m×n) row-major; rows < cols: Qᵀ row-major, i.e. Q column-major.
-  // CholeskyQR gives the same Q several times faster; Householder only when A is too ill-conditioned.
-  if (!choleskyInto(a, m, n, out, rows >= cols)) {
+  // CholeskyQR gives the same Q several times faster on tall matrices (κ(A) small: one pass);
+  // near-square ones (m < 1.25n, κ large: two passes) and ill-conditioned ones go to Householder.
+  if (4 * m < 5 * n || !choleskyInto(a, m, n, out, rows >= cols)) {
     const q = householderQ(a, m, n); // column-major m×n: element (i, j) at q[i + j*m]
     if (rows >= cols) {
       for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) out[i * cols + j] = q[i + j * m];

@@ -68,7 +68,12 @@ test('CholeskyQR: an ill-conditioned A takes the second pass or gives up (null),
 test('randomOrthogonal: WebAssembly and JS engines agree bit for bit on the CholeskyQR path; 512×2048 is orthonormal', () => {
   const a = randomOrthogonal(200, 64, createRandom(8));
   setForceJsQr(true);
-  try { assert.deepEqual(randomOrthogonal(200, 64, createRandom(8)), a); } finally { setForceJsQr(false); }
+  const sq = randomOrthogonal(40, 36, createRandom(8)); // near-square: the Householder path
+  try {
+    assert.deepEqual(randomOrthogonal(200, 64, createRandom(8)), a);
+    assert.deepEqual(randomOrthogonal(40, 36, createRandom(8)), sq);
+  } finally { setForceJsQr(false); }
+  assert.ok(gramErr(Float64Array.from({ length: 40 * 36 }, (_, k) => sq[(k % 40) * 36 + Math.floor(k / 40)]), 40, 36) < 1e-13);
   const rows = 512, cols = 2048;
   const q = randomOrthogonal(rows, cols, createRandom(9)); // row-major, orthonormal rows
   // rows of a row-major rows×cols matrix are the columns of the column-major cols×rows matrix
