@@ -5,6 +5,7 @@
  * since these machines are noisy. Median of several runs each.
  *
  * Standalone: node --import tsx bench/initializers.ts   (or: npm run bench -- initializers)
+ * Orthogonal only (ours and torch.nn.init.orthogonal_): BENCH_ONLY=orthogonal node --import tsx bench/initializers.ts
  */
 import { spawnSync } from 'node:child_process';
 import { computeFans, createRandom, mapInitializer } from '../src/initializers/index.ts';
@@ -49,7 +50,9 @@ def med(f, runs):
         s = time.perf_counter(); c = time.process_time(); f()
         wall = min(wall, (time.perf_counter() - s) * 1e3); cpu = min(cpu, (time.process_time() - c) * 1e3)
     return {"wall": wall, "cpu": cpu}
+only_orth = len(sys.argv) > 1 and sys.argv[1] == "orthogonal"
 try:
+    if only_orth: raise RuntimeError("skipped")
     import numpy as np
     g = np.random.default_rng(1)
     lim = (6 / 8192) ** 0.5
@@ -67,21 +70,24 @@ try:
         t = torch.empty(4096, 4096); o = torch.empty(512, 2048)
         sfx = "" if threads != 1 else "_1thread"
         out["torch_threads" + sfx] = threads
+        out["torch_orthogonal" + sfx] = med(lambda: torch.nn.init.orthogonal_(o), 7 if only_orth else 5)
+        if only_orth: continue
         out["torch_xavier_uniform" + sfx] = med(lambda: torch.nn.init.xavier_uniform_(t), 5)
         out["torch_kaiming_normal" + sfx] = med(lambda: torch.nn.init.kaiming_normal_(t), 5)
         out["torch_trunc_normal" + sfx] = med(lambda: torch.nn.init.trunc_normal_(t, std=0.02), 5)
-        out["torch_orthogonal" + sfx] = med(lambda: torch.nn.init.orthogonal_(o), 5)
 except Exception as e:
     out["torch_error"] = str(e)
 print(json.dumps(out))
 `;
 
+const ONLY_ORTH = process.env.BENCH_ONLY === 'orthogonal';
+
 type PyResult = Record<string, Timing | number | string>;
-function python(): PyResult | null {
+function python(only?: string): PyResult | null {
   const candidates = [process.env.TORCH_PYTHON, 'python3', '/tmp/tv/bin/python'].filter(Boolean) as string[];
   let best: PyResult | null = null;
   for (const py of candidates) {
-    const r = spawnSync(py, ['-c', PY], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(py, ['-c', PY, ...(only ? [only] : [])], { encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0 || !r.stdout) continue;
     try {
       const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as PyResult;
@@ -120,6 +126,17 @@ async function tfjs(): Promise<Record<string, Timing> | string> {
   }
 }
 
+/** Orthogonal 512×2048 against torch.nn.init.orthogonal_ only (BENCH_ONLY=orthogonal). */
+function runOrthogonal(ms: (x: Timing | undefined) => string, ratio: (p: Timing | undefined, m: Timing) => string): void {
+  const orth = timeIt(ours('orthogonal', ORTH, true), 7);
+  console.log(`keras-import Orthogonal 512×2048 (one thread): ${ms(orth)}`);
+  const py = python('orthogonal');
+  const T = (k: string) => (py?.[k] && typeof py[k] === 'object' ? (py[k] as Timing) : undefined);
+  if (!py?.torch_version) { console.log(`torch: not available here (${py?.torch_error ?? 'no python3 with torch found; set TORCH_PYTHON'})`); return; }
+  console.log(`torch ${py.torch_version} (${py.python}): orthogonal_ 512×2048 ${ms(T('torch_orthogonal'))} with ${py.torch_threads} threads, ${ms(T('torch_orthogonal_1thread'))} with 1`);
+  console.log(`  vs torch: ${ratio(T('torch_orthogonal'), orth)}; vs torch with 1 thread: ${ratio(T('torch_orthogonal_1thread'), orth)}`);
+}
+
 export async function run(): Promise<void> {
   const ms = (x: Timing | undefined) => (x ? `${x.wall.toFixed(1)} ms (cpu ${x.cpu.toFixed(1)})` : 'n/a');
   // ratio > 1: keras-import is faster. Wall-clock is what a user sees; CPU time (all threads) is robust
@@ -127,6 +144,7 @@ export async function run(): Promise<void> {
   const ratio = (peer: Timing | undefined, mine: Timing) => (peer
     ? `${(peer.wall / mine.wall).toFixed(2)}× wall, ${(peer.cpu / mine.cpu).toFixed(2)}× cpu`
     : 'n/a');
+  if (ONLY_ORTH) { runOrthogonal(ms, ratio); return; }
   const o: Record<string, Timing> = {
     glorot: timeIt(ours('glorot_uniform', BIG, true), 5),
     he: timeIt(ours('he_normal', BIG, true), 5),
