@@ -1,6 +1,6 @@
 /**
  * Initializer benchmark: glorot_uniform and he_normal on 4096×4096, Orthogonal on 512×2048, against
- * torch.nn.init (when a Python with torch is found: $TORCH_PYTHON, python3, /tmp/tv/bin/python),
+ * torch.nn.init (when a Python with torch is found: $TORCH_PYTHON, python3, Debian's /usr/bin/python3 with python3-torch, /tmp/tv/bin/python),
  * NumPy's Generator, and tfjs-layers' initializers (cpu backend) — all measured in this same run,
  * since these machines are noisy. Median of several runs each.
  *
@@ -84,7 +84,7 @@ const ONLY_ORTH = process.env.BENCH_ONLY === 'orthogonal';
 
 type PyResult = Record<string, Timing | number | string>;
 function python(only?: string): PyResult | null {
-  const candidates = [process.env.TORCH_PYTHON, 'python3', '/tmp/tv/bin/python'].filter(Boolean) as string[];
+  const candidates = [process.env.TORCH_PYTHON, 'python3', '/usr/bin/python3', '/tmp/tv/bin/python'].filter(Boolean) as string[];
   let best: PyResult | null = null;
   for (const py of candidates) {
     const r = spawnSync(py, ['-c', PY, ...(only ? [only] : [])], { encoding: 'utf8', timeout: 300_000 });
