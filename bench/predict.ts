@@ -10,9 +10,10 @@
  * give the same outputs, 1 and 2 threads (tfjs-wasm in Node is single-threaded): the issue's
  * target is imported tfjs ≥ 0.5× PyTorch. Skipped with a message when no Python has torch.
  *
- * Run: `npm run bench -- predict`, or `node --import tsx bench/predict.ts [--backend cpu]`.
+ * Run: `npm run bench -- predict`, or `node --import tsx bench/predict.ts [--backend cpu] [--batch N] [--only resnet]`.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -135,11 +136,6 @@ function findTorchPythons(): string[] {
   return found;
 }
 
-interface TorchResult {
-  torch: string;
-  maxdiff: number;
-  threads: Record<string, { best: number; median: number }>;
-}
 
 /** Writes the imported model's weights, the input and its tfjs output as .npy for torch_peer.py. */
 function exportForTorch(bm: BenchModel, m: LayersModel, x: tf.Tensor): string {
@@ -161,11 +157,33 @@ function exportForTorch(bm: BenchModel, m: LayersModel, x: tf.Tensor): string {
   return dir;
 }
 
-function runTorchPeer(py: string, bm: BenchModel, dir: string): TorchResult {
-  const r = spawnSync(py, [join(here, 'torch_peer.py'), dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) throw new Error(`torch_peer.py failed for ${bm.name}:\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
+/** A torch_peer.py --serve process: one timed torch run per call, to interleave with tfjs runs. */
+interface TorchServer {
+  py: string;
+  header: { torch: string; maxdiff: number; iters: number };
+  time(threads: number): Promise<number>;
+  close(): void;
 }
+
+async function startTorchServer(py: string, dir: string): Promise<TorchServer> {
+  const child = spawn(py, [join(here, 'torch_peer.py'), dir, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`torch_peer.py (${py}) ended early:\n${stderr}`);
+    return r.value as string;
+  };
+  const header = JSON.parse(await next()) as TorchServer['header'];
+  return {
+    py,
+    header,
+    async time(threads: number) { child.stdin.write(`${threads} ${header.iters}\n`); return Number(await next()); },
+    close() { child.stdin.end(); },
+  };
+}
+
 
 const median = (v: number[]) => { const s = [...v].sort((p, q) => p - q); const k = s.length >> 1; return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2; };
 
@@ -175,6 +193,9 @@ const fmt = (v: number, d = 1) => v.toFixed(d);
 export async function run(): Promise<void> {
   const argv = process.argv;
   const backend = argv.includes('--backend') ? argv[argv.indexOf('--backend') + 1] : 'wasm';
+  // --batch N: one batch size for every model (tfjs and torch alike); --only TEXT: models whose name contains TEXT
+  const batchArg = argv.includes('--batch') ? Number(argv[argv.indexOf('--batch') + 1]) : undefined;
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].toLowerCase() : '';
   if (!corpusDir) {
     console.log('predict bench: shared corpus not found (set KERAS_CORPUS); skipped');
     return;
@@ -187,6 +208,8 @@ export async function run(): Promise<void> {
   const rows: string[][] = [['model', 'file→ready cold ms', 'warm ms', 'imported samples/s', 'tfjs-layers samples/s', 'ratio', 'A/A noise', 'max |Δ|', 'peak RSS MB']];
   let first = true;
   for (const bm of models(corpusDir)) {
+    if (only && !bm.name.toLowerCase().includes(only)) continue;
+    if (batchArg && Number.isInteger(batchArg) && batchArg > 0) bm.batch = batchArg;
     if (!existsSync(bm.file)) { console.log(`${bm.name}: file missing, skipped`); continue; }
     let t = performance.now();
     const m = await importModel(bm.file, { weights: bm.weights, compile: false, onWarning: () => {} });
@@ -208,25 +231,40 @@ export async function run(): Promise<void> {
     const rate = timeOnce(m, x, 2);
     const iters = Math.max(1, Math.round((0.2 * rate) / bm.batch));
     let bestA = 0, bestB = 0, bestC = 0;
-    const ratios: number[] = [], ratesA: number[] = [];
+    const ratios: number[] = [];
     const order = [[m, d, d2], [d, d2, m], [d2, m, d]] as const;
     for (let r = 0; r < 12; r++) {
       const t = new Map<LayersModel, number>();
       for (const mm of order[r % 3]) t.set(mm, timeOnce(mm, x, iters));
       bestA = Math.max(bestA, t.get(m)!); bestB = Math.max(bestB, t.get(d)!); bestC = Math.max(bestC, t.get(d2)!);
       ratios.push(t.get(m)! / t.get(d)!);
-      ratesA.push(t.get(m)!);
     }
     rows.push([bm.name, fmt(cold, 0) + (first ? ' (incl. h5wasm/wasm start)' : ''), fmt(warm, 0), fmt(bestA), fmt(bestB), `${fmt(bestA / bestB, 3)} (median ${fmt(median(ratios), 3)})`, fmt(bestC / bestB, 3), diff.toExponential(1), fmt(peakRssMb(), 0)]);
     d2.dispose();
-    const dir = pys.length ? exportForTorch(bm, m, x) : '';
-    for (const py of pys) {
-      const tr = runTorchPeer(py, bm, dir);
-      const t1 = tr.threads['1'], t2 = tr.threads['2'];
-      const medA = median(ratesA);
-      const both = (a: number, b: number) => `${fmt(a)} (${fmt(b)})`;
-      const ratio = (t: { best: number; median: number }) => `${fmt(bestA / t.best, 2)}× (median ${fmt(medA / t.median, 2)}×)`;
-      torchRows.push([bm.name, `${tr.torch} (${py})`, String(bm.batch), both(bestA, medA), both(t1.best, t1.median), both(t2.best, t2.median), ratio(t1), ratio(t2), tr.maxdiff.toExponential(1) + (tr.maxdiff <= 1e-4 ? ' ok' : ' MISMATCH')]);
+    if (pys.length) {
+      const dir = exportForTorch(bm, m, x);
+      const servers = await Promise.all(pys.map((py) => startTorchServer(py, dir)));
+      // one round = one tfjs run and one run of each torch at 1 and 2 threads, in rotating order;
+      // per-round ratios cancel most of the shared machine's drifting load
+      type Slot = { key: string; go: () => Promise<number> };
+      const slots: Slot[] = [{ key: 'tfjs', go: async () => timeOnce(m, x, iters) }];
+      for (const s of servers) for (const n of [1, 2]) slots.push({ key: `${s.py}:${n}`, go: () => s.time(n) });
+      const runs = new Map<string, number[]>(slots.map((s) => [s.key, []]));
+      const rounds = 12;
+      for (let r = 0; r < rounds; r++) {
+        for (let i = 0; i < slots.length; i++) {
+          const s = slots[(i + r) % slots.length];
+          runs.get(s.key)!.push(await s.go());
+        }
+      }
+      for (const s of servers) s.close();
+      const T = runs.get('tfjs')!;
+      const both = (v: number[]) => `${fmt(Math.max(...v))} (${fmt(median(v))})`;
+      const ratio = (v: number[]) => `${fmt(Math.max(...T) / Math.max(...v), 2)}× (median ${fmt(median(T.map((t, i) => t / v[i])), 2)}×)`;
+      for (const s of servers) {
+        const v1 = runs.get(`${s.py}:1`)!, v2 = runs.get(`${s.py}:2`)!;
+        torchRows.push([bm.name, `${s.header.torch} (${s.py})`, String(bm.batch), both(T), both(v1), both(v2), ratio(v1), ratio(v2), s.header.maxdiff.toExponential(1) + (s.header.maxdiff <= 1e-4 ? ' ok' : ' MISMATCH')]);
+      }
     }
     first = false;
     tf.dispose(x);
@@ -241,7 +279,7 @@ export async function run(): Promise<void> {
     console.log(`\nvs PyTorch on CPU (bench/torch_peer.py: same architecture, the imported weights, same batch and input; eval mode, no_grad; interop threads 1):`);
     const tw = torchRows[0].map((_, i) => Math.max(...torchRows.map((r) => r[i].length)));
     for (const r of torchRows) console.log(r.map((c, i) => c.padEnd(tw[i])).join('  '));
-    console.log('tfjs = the imported model on the wasm backend (1 thread); best of 12 timed runs (median in brackets), torch likewise, thread counts interleaved; target tfjs / torch ≥ 0.5×');
+    console.log('tfjs = the imported model on the wasm backend (1 thread). 12 rounds, each one ~0.2 s run of tfjs and of every torch × threads, order rotating; samples/s best (median); ratio = best / best (median of the per-round ratios). Target tfjs / torch ≥ 0.5×');
     console.log('max |torch−tfjs| over the outputs must be ≤ 1e-4 (ok): then both sides compute the same thing');
   }
   console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);

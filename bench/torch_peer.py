@@ -1,10 +1,13 @@
 """PyTorch CPU peer for bench/predict.ts: the same three architectures, with the weights the
 tfjs importer loaded, timed on the same batch.
 
-Usage: python3 bench/torch_peer.py DIR
+Usage: python3 bench/torch_peer.py DIR [--serve]
 DIR holds manifest.json (kind, batch, weights: {layer: [file, ...]}), x.npy (the input, Keras
-layout) and y.npy (the imported tfjs model's output). Prints one JSON line: max |torch - tfjs|
-and, per thread count, best and median samples/s of interleaved timed runs.
+layout) and y.npy (the imported tfjs model's output). Prints one JSON line: max |torch - tfjs|,
+the calibrated iterations per timed run and, unless --serve, per thread count the best and
+median samples/s of interleaved timed runs. With --serve it then reads lines "THREADS ITERS" on
+stdin and answers each with one timed run's samples/s, so the caller can interleave these runs
+with its own (the machine is shared: alternating is fairer than two phases).
 """
 import json
 import os
@@ -195,6 +198,16 @@ def main():
             m(xt)
         r = rate(m, xt, 2)
         iters = max(1, round(0.2 * r / x.shape[0]))  # ~0.2 s per timed run, as the tfjs side
+        out['iters'] = iters
+        if '--serve' in sys.argv:
+            print(json.dumps(out), flush=True)
+            for line in sys.stdin:
+                if not line.strip():
+                    break
+                n, it = map(int, line.split())
+                torch.set_num_threads(n)
+                print(rate(m, xt, it), flush=True)
+            return
         threads = man.get('threads', [1, 2])
         runs = {n: [] for n in threads}
         for rep in range(man.get('reps', 12)):
