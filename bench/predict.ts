@@ -161,7 +161,8 @@ function exportForTorch(bm: BenchModel, m: LayersModel, x: tf.Tensor): string {
 interface TorchServer {
   py: string;
   header: { torch: string; maxdiff: number; iters: number };
-  time(threads: number): Promise<number>;
+  /** [samples per wall second, samples per CPU second] of one timed run. */
+  time(threads: number): Promise<[number, number]>;
   close(): void;
 }
 
@@ -179,7 +180,7 @@ async function startTorchServer(py: string, dir: string): Promise<TorchServer> {
   return {
     py,
     header,
-    async time(threads: number) { child.stdin.write(`${threads} ${header.iters}\n`); return Number(await next()); },
+    async time(threads: number) { child.stdin.write(`${threads} ${header.iters}\n`); const [w, c] = (await next()).split(' ').map(Number); return [w, c]; },
     close() { child.stdin.end(); },
   };
 }
@@ -204,7 +205,7 @@ export async function run(): Promise<void> {
   const pys = findTorchPythons();
   console.log(`backend ${backend}; wasm threads: ${backend === 'wasm' ? '1 (Node runs the single-threaded SIMD build)' : 'n/a'}`);
   console.log(pys.length ? `PyTorch: ${pys.join(', ')} (comparison below)` : 'PyTorch CPU: no Python with torch + numpy (tried /usr/bin/python3, /tmp/tv/bin/python, python3) — the torch ratio is skipped');
-  const torchRows: string[][] = [['model', 'torch', 'batch', 'tfjs samples/s best (median)', 'torch 1 thr best (median)', 'torch 2 thr best (median)', 'tfjs / torch-1', 'tfjs / torch-2', 'max |torch−tfjs|']];
+  const torchRows: string[][] = [['model', 'torch', 'batch', 'tfjs samples/s best (median)', 'torch 1 thr best (median)', 'torch 2 thr best (median)', 'tfjs / torch-1', 'tfjs / torch-2', 'tfjs / torch-1 per CPU-s', 'max |torch−tfjs|']];
   const rows: string[][] = [['model', 'file→ready cold ms', 'warm ms', 'imported samples/s', 'tfjs-layers samples/s', 'ratio', 'A/A noise', 'max |Δ|', 'peak RSS MB']];
   let first = true;
   for (const bm of models(corpusDir)) {
@@ -246,15 +247,23 @@ export async function run(): Promise<void> {
       const servers = await Promise.all(pys.map((py) => startTorchServer(py, dir)));
       // one round = one tfjs run and one run of each torch at 1 and 2 threads, in rotating order;
       // per-round ratios cancel most of the shared machine's drifting load
-      type Slot = { key: string; go: () => Promise<number> };
-      const slots: Slot[] = [{ key: 'tfjs', go: async () => timeOnce(m, x, iters) }];
+      type Slot = { key: string; go: () => Promise<[number, number]> };
+      const slots: Slot[] = [{ key: 'tfjs', go: async () => {
+        const c0 = process.cpuUsage();
+        const w = timeOnce(m, x, iters);
+        const c = process.cpuUsage(c0);
+        return [w, (iters * bm.batch) / ((c.user + c.system) / 1e6)];
+      } }];
       for (const s of servers) for (const n of [1, 2]) slots.push({ key: `${s.py}:${n}`, go: () => s.time(n) });
       const runs = new Map<string, number[]>(slots.map((s) => [s.key, []]));
+      const cpu = new Map<string, number[]>(slots.map((s) => [s.key, []]));
       const rounds = 12;
       for (let r = 0; r < rounds; r++) {
         for (let i = 0; i < slots.length; i++) {
           const s = slots[(i + r) % slots.length];
-          runs.get(s.key)!.push(await s.go());
+          const [w, c] = await s.go();
+          runs.get(s.key)!.push(w);
+          cpu.get(s.key)!.push(c);
         }
       }
       for (const s of servers) s.close();
@@ -263,7 +272,9 @@ export async function run(): Promise<void> {
       const ratio = (v: number[]) => `${fmt(Math.max(...T) / Math.max(...v), 2)}× (median ${fmt(median(T.map((t, i) => t / v[i])), 2)}×)`;
       for (const s of servers) {
         const v1 = runs.get(`${s.py}:1`)!, v2 = runs.get(`${s.py}:2`)!;
-        torchRows.push([bm.name, `${s.header.torch} (${s.py})`, String(bm.batch), both(T), both(v1), both(v2), ratio(v1), ratio(v2), s.header.maxdiff.toExponential(1) + (s.header.maxdiff <= 1e-4 ? ' ok' : ' MISMATCH')]);
+        const cT = cpu.get('tfjs')!, c1 = cpu.get(`${s.py}:1`)!;
+        const cpuRatio = `${fmt(median(cT) / median(c1), 2)}× (${fmt(median(cT), 0)} / ${fmt(median(c1), 0)})`;
+        torchRows.push([bm.name, `${s.header.torch} (${s.py})`, String(bm.batch), both(T), both(v1), both(v2), ratio(v1), ratio(v2), cpuRatio, s.header.maxdiff.toExponential(1) + (s.header.maxdiff <= 1e-4 ? ' ok' : ' MISMATCH')]);
       }
     }
     first = false;
@@ -280,6 +291,7 @@ export async function run(): Promise<void> {
     const tw = torchRows[0].map((_, i) => Math.max(...torchRows.map((r) => r[i].length)));
     for (const r of torchRows) console.log(r.map((c, i) => c.padEnd(tw[i])).join('  '));
     console.log('tfjs = the imported model on the wasm backend (1 thread). 12 rounds, each one ~0.2 s run of tfjs and of every torch × threads, order rotating; samples/s best (median); ratio = best / best (median of the per-round ratios). Target tfjs / torch ≥ 0.5×');
+    console.log('per CPU-s = median samples per CPU-second (process CPU time) of tfjs / of torch at 1 thread: both single-threaded, so this is robust to a loaded machine');
     console.log('max |torch−tfjs| over the outputs must be ≤ 1e-4 (ok): then both sides compute the same thing');
   }
   console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
