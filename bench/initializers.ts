@@ -65,7 +65,9 @@ except Exception as e:
 try:
     import torch
     out["torch_version"] = torch.__version__
-    for threads in (torch.get_num_threads(), 1):
+    import os
+    # all cores (Debian's build reports 1 thread by default), then one thread
+    for threads in (max(torch.get_num_threads(), os.cpu_count() or 1), 1):
         torch.set_num_threads(threads)
         t = torch.empty(4096, 4096); o = torch.empty(512, 2048)
         sfx = "" if threads != 1 else "_1thread"
