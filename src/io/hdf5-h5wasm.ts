@@ -204,12 +204,14 @@ let memCounter = 0;
  * so a failure to open means the file is damaged (truncated, corrupt) → CorruptFileError.
  */
 export async function openHdf5(input: string | Uint8Array, label: string): Promise<Hdf5File> {
+  if (typeof input === 'string' && !isNode) {
+    throw new CorruptFileError('file paths can only be opened under Node; pass the bytes instead', { file: label });
+  }
   const M = await loadEsm();
   const memPath = `/keras-import-${isNode ? process.pid : 0}-${++memCounter}.h5`;
   let release: () => void;
   allowedPaths.add(memPath);
   if (typeof input === 'string') {
-    if (!isNode) throw new CorruptFileError('file paths can only be opened under Node; pass the bytes instead', { file: label });
     const fs = await import('node:fs');
     readSyncFn ??= fs.readSync;
     let fd: number;
