@@ -168,16 +168,9 @@ async function readAny(src: string | Uint8Array, options: ImportOptions, policy:
   }
 }
 
-/**
- * h5wasm's Node file-system build (random access in place) starts about 3 s slower than its in-memory
- * build. Below this size the copy into memory costs less than that start-up; above it, reading in place
- * keeps peak memory near the weights' own size.
- */
-const READ_HDF5_IN_PLACE_ABOVE = 64 * 1024 * 1024;
-
+/** Paths are read in place (random access, nothing copied up front): peak memory stays near the weights' size. */
 async function openH5(input: Input): Promise<Hdf5File> {
-  const inPlace = input.path !== undefined && (input.size ?? 0) > READ_HDF5_IN_PLACE_ABOVE;
-  return openHdf5(inPlace ? input.path! : await input.all(), input.label);
+  return openHdf5(input.path ?? (await input.all()), input.label);
 }
 
 function versionOf(recorded: string | null, inferred: () => 1 | 2 | 3, options: ImportOptions): KerasVersion {

@@ -5,8 +5,11 @@
  * attribute as raw little-endian bytes and decode the dtype here (float16, bfloat16-as-OPAQUE, bool enums,
  * int64), so behaviour does not depend on the h5wasm version or on `Float16Array` (formats.md §6.3).
  *
- * Node paths use the `h5wasm/node` build (NODERAWFS: HDF5 reads the real file with random access, nothing is
- * copied); bytes go through the default ESM build's in-memory FS and are unlinked on close.
+ * One module instance (h5wasm's default ESM build) serves both inputs. Bytes become an in-memory (MEMFS) file;
+ * a Node path becomes a MEMFS node whose reads go to the real file with `fs.readSync` (random access, nothing
+ * is copied up front). Why not h5wasm's `h5wasm/node` build: a second 4 MB module to start, and under tsx (how
+ * this package runs) its one `import()` makes tsx rewrite the whole file with a source map — ~3 s and ~650 MB
+ * of RSS on the first open of a path.
  */
 import { CorruptFileError, UnsupportedFeatureError } from '../errors.ts';
 import type { AttrValue, DatasetData, DatasetInfo, Hdf5File } from './hdf5.ts';
@@ -32,42 +35,68 @@ const T_INTEGER = 0, T_FLOAT = 1, T_STRING = 3, T_OPAQUE = 5, T_ENUM = 8;
 const STR_SPACEPAD = 2;
 
 let esmModule: Promise<H5Module> | null = null;
-let nodeModule: Promise<H5Module> | null = null;
-
-async function prepare(mod: { ready: Promise<unknown>; Module: H5Module }): Promise<H5Module> {
-  await mod.ready;
-  const M = mod.Module;
-  // HDF5 errors become JS exceptions carrying the HDF5 message instead of being printed to stderr.
-  M.activate_throwing_error_handler();
-  return M;
-}
 
 function loadEsm(): Promise<H5Module> {
   esmModule ??= import('h5wasm').then(async (m: any) => {
-    const M = await prepare(m);
+    await m.ready;
+    const M = m.Module;
+    // HDF5 errors become JS exceptions carrying the HDF5 message instead of being printed to stderr.
+    M.activate_throwing_error_handler();
     installDirectRead(M);
     installOpenGuard(M);
     return M;
   });
   return esmModule;
 }
-function loadNode(): Promise<H5Module> {
-  nodeModule ??= import('h5wasm/node').then(async (m: any) => {
-    const M = await prepare(m);
-    installDirectRead(M);
-    installOpenGuard(M);
-    return M;
-  });
-  return nodeModule;
+
+/**
+ * A 14 KB Keras-layout legacy .h5 (gzip, base64): root string attributes, `model_weights` with `layer_names`,
+ * two layer groups with `weight_names` and small float32 kernel/bias datasets. Written by h5py 3 for
+ * `preloadHdf5`'s warm-up.
+ */
+const WARMUP_H5_GZ =
+  'H4sIAAAAAAACA+1awU4TQRie3RbYVNASTQCVdF0uTSSwVKKEizVS7cFIIx5MjMGFDtBQttotoiGNe6w3H4EjR4/e5MgjcOzRR/CGszsz252hpYUGhfT/ksnszPwzOzv7f7Mz38637MKzodjtGPKgaSiK4iiMYwbzkZjm5e9ZrLC4xuJ9lef3+WWjLD/O2tcjYsXXrzIZL3EsIegIa0BDgF5ENvMk58VvRHdAh6pot1XK4+LyDi6sb1SckF+mz3nfYeavsl8Poixz3+voFvHKTVy2nOVPuOwUSjbJH1OQXzMe9EETeNIXcmbFby/NrjW/vRVrdRPb+bbtxELtqEK/hvx26Hisluy1wjrqoF9uqL2Inx9pyt96v8j/dvzduMPrA4C/DX+q9Yt2eZPFM+J3pVv+ZqPMD/s5fznfBom7j6Ki9QWXl21rCzt+/k2F8klRlIBb4Thv0h624sePuzT9ocXzcx7UBpo/P3/u7AW/l+dPF18ooQ4J8xNBamp2ygw9d4zFFWw7pfJasbTTmCuC+YNg11gtWo7jj6gxrxtL+OM2tisFq2hM6gadj0j+rsENdrx8/y04JPlWrr9A7odbVM2bXsG2Xah4VVPV6rtqlT9f8gZwDwAAAAAAAAAAAAAAgKWXiwuKrzpS6FFJf5B0E0BztNM/6wkaw/+LXuaZGrz/9IDEszHGM5bP9cHvk6LdT5Y+murNcQz0XGm8BlGOjdOQr+fSP0ANQdfTc6+h0/Tc6U1ctnFx3iSXKwXLmTdpe4qg7wb3H2f3T3TG/zkD+N/LkPV/ncW1hGjHnZCnuSdy/s91+30fl+YdyY8BzcHPMfCBU1CSxirNiErziZyOkBnEsxzWE6xMRyMaGvnKyvvIG/LKVZU2qLEZJ6K4E6LHcHy+FN8zPi+690+35/6XvAe+dBLuY+T/4kyT4JKwR8IBCXUSEClzf53NDgAAAAAAwNVaV9IVVat96vnXkXsTzXegtUs2Hs3PU+WmaZqfp2q333ZTsN+G/fbJ83Z/JN1MPmfY7Xk7rg/JOl3X+tRMQ5+a6UCf+s34oqU648vRLPAF+HJSn0qmRLuL1qcOpkU+yn4M6HQd8a/0qf0roU/pD0+35/53+AB86f+sTw+vxPr0L3ubIaswNwAA';
+
+let warmedUp: Promise<void> | null = null;
+
+/**
+ * Load and instantiate the HDF5 WASM module now, and run once, on a tiny embedded file, the HDF5 calls that
+ * reading a Keras file makes (otherwise all of this happens on the first open). V8 compiles WASM functions
+ * lazily, on their first call, and optimises them only after they have run for a while: without this, the
+ * first read of a large model pays that compilation per dataset. Lets an application pay the start-up early
+ * (e.g. while it parses its arguments), and lets benchmarks time reading alone, as `import h5py` is not timed
+ * for h5py.
+ */
+export function preloadHdf5(): Promise<void> {
+  warmedUp ??= (async () => {
+    await loadEsm();
+    const { gunzipSync } = await import('fflate');
+    const bytes = gunzipSync(Uint8Array.from(atob(WARMUP_H5_GZ), (c) => c.charCodeAt(0)));
+    const f = await openHdf5(bytes, 'keras-import warm-up file');
+    try {
+      for (let i = 0; i < 3; i++) {
+        f.kind('/model_weights');
+        f.attrNames('/');
+        f.attr('/', 'model_config');
+        for (const layer of f.stringListAttr('/model_weights', 'layer_names') ?? []) {
+          for (const w of f.stringListAttr(`/model_weights/${layer}`, 'weight_names') ?? []) f.readDataset(`/model_weights/${layer}/${w}`);
+        }
+      }
+    } finally {
+      f.close();
+    }
+  })();
+  return warmedUp;
 }
 
 /**
- * The Node build reads the real disk, and an HDF5 file can name other files: external links, external raw
- * storage, virtual datasets. Following them would let a crafted model pull bytes of any local file into its
- * "weights", so HDF5 may open only the files we opened ourselves (and the temporary files h5wasm's error
- * handler writes). The in-memory build gets the same guard, so both report such files the same way.
+ * An HDF5 file can name other files: external links, external raw storage, virtual datasets. Following them
+ * would let a crafted model pull bytes of other files into its "weights", so HDF5 may open only the files we
+ * put into its file system ourselves (and the temporary files h5wasm's error handler writes). HDF5 only sees
+ * Emscripten's in-memory file system, so such a reference could not reach the disk anyway; the guard makes
+ * it a clear error naming the referenced file.
  */
-const allowedPaths = new Map<string, number>();
+const allowedPaths = new Set<string>();
 let blockedOpen: string | null = null;
 const EACCES = 2; // WASI errno numbering, as Emscripten's syscalls expect
 
@@ -88,8 +117,8 @@ function installOpenGuard(M: H5Module): void {
 /**
  * Direct reads. HDF5 copies an unfiltered, unconverted contiguous selection with a single read straight into
  * the caller's buffer. When that read lands exactly on the buffer we passed, we only note where the bytes are
- * and copy them ourselves straight into the output typed array — with `fs.readSync` for a file on disk (Node
- * build), or from the in-memory file's bytes (MEMFS) — so the data crosses memory once instead of twice
+ * and copy them ourselves straight into the output typed array — with `fs.readSync` for a file on disk, or
+ * from the in-memory file's bytes (MEMFS) — so the data crosses memory once instead of twice
  * (file → WASM heap → JS). That is what makes reading as fast as h5py. Any other read (metadata, the sieve
  * buffer, chunks, conversion buffers) goes through untouched.
  */
@@ -110,9 +139,10 @@ function installDirectRead(M: H5Module): void {
   FS.read = function (stream: any, buffer: unknown, offset: number, length: number, position?: number) {
     const r = redirect;
     if (r && offset === r.ptr && length === r.nbytes && typeof position === 'number') {
-      if (typeof stream?.nfd === 'number') {
+      const fd = stream?.node?.[DISK_FD];
+      if (typeof fd === 'number') {
         r.hits++;
-        r.fd = stream.nfd;
+        r.fd = fd;
         r.position = position;
         return length;
       }
@@ -129,7 +159,42 @@ function installDirectRead(M: H5Module): void {
   };
 }
 
-let readSyncFn: ((fd: number, buf: Uint8Array, off: number, len: number, pos: number) => number) | null = null;
+type ReadSync = (fd: number, buf: Uint8Array, off: number, len: number, pos: number) => number;
+let readSyncFn: ReadSync | null = null;
+
+/** Property of a disk-backed MEMFS node holding the real file's descriptor. */
+const DISK_FD = Symbol('keras-import disk fd');
+
+/**
+ * Make `memPath` a read-only MEMFS file whose reads are served from the open descriptor `fd` (`size` bytes):
+ * HDF5 gets random access to the real file and nothing is read before HDF5 asks for it.
+ */
+function createDiskNode(M: H5Module, memPath: string, fd: number, size: number): void {
+  const FS = M.FS;
+  const readSync = readSyncFn!;
+  const node = FS.createFile('/', memPath.slice(1), {}, true, false);
+  node.contents = null;
+  node[DISK_FD] = fd;
+  // MEMFS's getattr (fstat: HDF5 compares the end of file with its recorded end) and SEEK_END use usedBytes.
+  Object.defineProperty(node, 'usedBytes', { get: () => size });
+  const read = (_stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number): number => {
+    if (position >= size) return 0;
+    const n = Math.min(length, size - position);
+    let done = 0;
+    while (done < n) {
+      const got = readSync(fd, buffer, offset + done, n - done, position + done);
+      if (got <= 0) break; // file shrank under us: a short read, which HDF5 reports as an error
+      done += got;
+    }
+    return done;
+  };
+  node.stream_ops = {
+    ...node.stream_ops,
+    read,
+    write: () => { throw new FS.ErrnoError(EACCES); },
+    mmap: () => { throw new FS.ErrnoError(EACCES); },
+  };
+}
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 let memCounter = 0;
@@ -139,34 +204,53 @@ let memCounter = 0;
  * so a failure to open means the file is damaged (truncated, corrupt) → CorruptFileError.
  */
 export async function openHdf5(input: string | Uint8Array, label: string): Promise<Hdf5File> {
-  if (typeof input === 'string') {
-    if (!isNode) throw new CorruptFileError('file paths can only be opened under Node; pass the bytes instead', { file: label });
-    const M = await loadNode();
-    const { resolve } = await import('node:path');
-    readSyncFn ??= (await import('node:fs')).readSync;
-    const abs = resolve(input);
-    allowedPaths.set(abs, (allowedPaths.get(abs) ?? 0) + 1);
-    const release = () => {
-      const n = (allowedPaths.get(abs) ?? 1) - 1;
-      if (n > 0) allowedPaths.set(abs, n);
-      else allowedPaths.delete(abs);
-    };
-    try {
-      return H5WasmFile.open(M, abs, label, release, true);
-    } catch (e) {
-      release();
-      throw e;
-    }
+  if (typeof input === 'string' && !isNode) {
+    throw new CorruptFileError('file paths can only be opened under Node; pass the bytes instead', { file: label });
   }
   const M = await loadEsm();
   const memPath = `/keras-import-${isNode ? process.pid : 0}-${++memCounter}.h5`;
-  // canOwn: MEMFS keeps a view of the caller's bytes instead of copying them (the file is only read).
-  allowedPaths.set(memPath, 1);
-  M.FS.writeFile(memPath, input, { canOwn: true });
-  const release = () => {
-    allowedPaths.delete(memPath);
-    M.FS.unlink(memPath);
-  };
+  let release: () => void;
+  allowedPaths.add(memPath);
+  if (typeof input === 'string') {
+    const fs = await import('node:fs');
+    readSyncFn ??= fs.readSync;
+    let fd: number;
+    let size: number;
+    try {
+      fd = fs.openSync(input, 'r');
+    } catch (e) {
+      allowedPaths.delete(memPath);
+      throw new CorruptFileError(`cannot open the file (${(e as Error).message})`, { file: label, cause: e });
+    }
+    try {
+      size = fs.fstatSync(fd).size;
+      createDiskNode(M, memPath, fd, size);
+    } catch (e) {
+      fs.closeSync(fd);
+      allowedPaths.delete(memPath);
+      throw e;
+    }
+    release = () => {
+      allowedPaths.delete(memPath);
+      try {
+        M.FS.unlink(memPath);
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+  } else {
+    // canOwn: MEMFS keeps a view of the caller's bytes instead of copying them (the file is only read).
+    try {
+      M.FS.writeFile(memPath, input, { canOwn: true });
+    } catch (e) {
+      allowedPaths.delete(memPath);
+      throw e;
+    }
+    release = () => {
+      allowedPaths.delete(memPath);
+      M.FS.unlink(memPath);
+    };
+  }
   try {
     return H5WasmFile.open(M, memPath, label, release, true);
   } catch (e) {

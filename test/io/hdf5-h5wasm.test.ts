@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hdf5Tuning, openHdf5 } from '../../src/io/hdf5-h5wasm.ts';
+import { hdf5Tuning, openHdf5, preloadHdf5 } from '../../src/io/hdf5-h5wasm.ts';
 import { CorruptFileError } from '../../src/errors.ts';
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'formats');
@@ -174,5 +174,30 @@ test('a dataset whose data lies beyond the end of a truncated file → CorruptFi
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('preloadHdf5 (module start-up and warm-up read) runs once and leaves later opens working', async () => {
+  const a = preloadHdf5();
+  assert.equal(preloadHdf5(), a); // one start-up per process
+  await a;
+  const f = await openHdf5(join(FIX, 'raw_k2_weights.h5'), 'raw_k2_weights.h5');
+  try {
+    assert.deepEqual([...f.readDataset('/dense_1/dense_1/kernel:0').values], [0, 0.125, 0.25, 0.375, 0.5, 0.625]);
+  } finally {
+    f.close();
+  }
+});
+
+test('a path that cannot be opened → CorruptFileError naming the file; the same path opened twice reads independently', async () => {
+  await assert.rejects(openHdf5(join(FIX, 'no-such-file.h5'), 'no-such-file.h5'), (e: unknown) => e instanceof CorruptFileError && /no-such-file\.h5/.test(e.message));
+  const p = join(FIX, 'raw_k2_weights.h5');
+  const f1 = await openHdf5(p, 'one.h5');
+  const f2 = await openHdf5(p, 'two.h5');
+  f1.close();
+  try {
+    assert.deepEqual([...f2.readDataset('/dense_1/dense_1/bias:0').values], [0.5, -1.25, 3]);
+  } finally {
+    f2.close();
   }
 });
