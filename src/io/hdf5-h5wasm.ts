@@ -13,6 +13,7 @@
  */
 import { CorruptFileError, UnsupportedFeatureError } from '../errors.ts';
 import type { AttrValue, DatasetData, DatasetInfo, Hdf5File } from './hdf5.ts';
+import { halfToFloat } from './npy.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type H5Module = any;
@@ -269,15 +270,9 @@ export const hdf5Tuning = { sliceBytes: 16 * 1024 * 1024, directReads: 0 };
 let halfTable: Float32Array | null = null;
 function float16Table(): Float32Array {
   if (halfTable) return halfTable;
+  // every binary16 bit pattern decoded once; lookups beat per-value decoding for large float16 tensors
   const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const f = h & 0x3ff;
-    if (e === 0) t[h] = s * f * 2 ** -24;
-    else if (e === 31) t[h] = f ? NaN : s * Infinity;
-    else t[h] = s * (1 + f / 1024) * 2 ** (e - 15);
-  }
+  for (let h = 0; h < 65536; h++) t[h] = halfToFloat(h);
   halfTable = t;
   return t;
 }
