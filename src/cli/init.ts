@@ -5,6 +5,7 @@
  * `model.load_weights('weights.h5')` of Keras 2 and 3 reads (layers matched by order).
  */
 import type { Command } from 'commander';
+import { readModelFile } from '../import.ts';
 import { InvalidInputError, KerasImportError, UnsupportedFeatureError } from '../errors.ts';
 import type { LayerSpec, ModelSpec } from '../spec/types.ts';
 import { inferModelShapes } from '../spec/shapes/index.ts';
@@ -90,6 +91,7 @@ function initializeModelNested(model: ModelSpec, rng: RandomSource, opts: InitOp
 
 /** Write the legacy `save_weights` HDF5 layout: root attrs layer_names / keras_version / backend, one group per layer. */
 export async function writeLegacyWeights(path: string, layers: InitializedLayer[], attrs: { kerasVersion: string; backend: string }): Promise<void> {
+  // Written through h5wasm's Node build (real files); the reader's in-memory module refuses writes by design.
   const h5 = (await import('h5wasm/node')).default;
   await h5.ready;
   const f = new h5.File(path, 'w');
@@ -117,11 +119,6 @@ export async function writeLegacyWeights(path: string, layers: InitializedLayer[
   }
 }
 
-async function defaultReader(): Promise<ModelReader> {
-  const specifier = '../import.ts';
-  const mod = (await import(specifier)) as { readModelFile: ModelReader };
-  return mod.readModelFile;
-}
 
 export interface InitCliOptions {
   out: string;
@@ -144,7 +141,7 @@ export async function runInit(model: string, opts: InitCliOptions, deps: { read?
     }
     fallback = opts.fallback as WeightInit;
   }
-  const read = deps.read ?? (await defaultReader());
+  const read = deps.read ?? (readModelFile as ModelReader);
   const spec = await read(model, opts.kerasVersion ? { kerasVersion: opts.kerasVersion } : {});
   const rng = createRandom(seed);
   const layers = initializeModel(spec, rng, { seed, fallback });
