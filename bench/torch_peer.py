@@ -1,4 +1,4 @@
-"""PyTorch CPU peer for bench/predict.ts: the same three architectures, with the weights the
+"""PyTorch CPU peer for bench/predict.ts: the same five architectures, with the weights the
 tfjs importer loaded, timed on the same batch.
 
 Usage: python3 bench/torch_peer.py DIR [--serve]
@@ -164,6 +164,70 @@ class ResNet8(nn.Module):
         return F.softmax(self.fc(torch.flatten(h, 1)), dim=-1)
 
 
+def keras_gru(kernel, recurrent, bias, return_sequences):
+    """Keras 3 GRU (reset_after=True, sigmoid / tanh) as torch's nn.GRU, whose cell is the same
+    math (reset gate applied to the recurrent projection plus its bias). Keras stacks the gates
+    z, r, h along the last axis of [in, 3u] kernels; torch stacks r, z, n along the first of
+    [3u, in] weights. Keras' bias is [2, 3u]: row 0 input bias, row 1 recurrent bias."""
+    u = recurrent.shape[0]
+    order = lambda t: torch.cat([t[..., u:2 * u], t[..., :u], t[..., 2 * u:]], dim=-1)  # z,r,h → r,z,h
+    g = nn.GRU(kernel.shape[0], u, batch_first=True)
+    g.weight_ih_l0.data = order(kernel).t().contiguous()
+    g.weight_hh_l0.data = order(recurrent).t().contiguous()
+    g.bias_ih_l0.data = order(bias[0]).contiguous()
+    g.bias_hh_l0.data = order(bias[1]).contiguous()
+    return g, return_sequences
+
+
+class GRU2(nn.Module):
+    """GRU(64, return_sequences) → GRU(64) → Dense(10), bench/models/gru2.keras."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.g1, _ = keras_gru(*w['gru_1'], True)
+        self.g2, _ = keras_gru(*w['gru_2'], False)
+        k, b = w['dense']
+        self.fc = nn.Linear(k.shape[0], k.shape[1])
+        self.fc.weight.data = k.t().contiguous()
+        self.fc.bias.data = b
+
+    def forward(self, x):
+        h, _ = self.g1(x)
+        _, hn = self.g2(h)  # final state [1, B, u] = last step of the sequence
+        return self.fc(hn[0])
+
+
+class Attn(nn.Module):
+    """MultiHeadAttention(4 heads, key_dim 16) self-attention + residual + LayerNorm → mean over
+    time → Dense(10), bench/models/attn.keras. Keras' per-head kernels [64, heads, key_dim] flatten
+    head-major to [64, 64], the same column split nn.MultiheadAttention uses for its heads; both
+    scale scores by 1/sqrt(key_dim) (= head_dim here)."""
+
+    def __init__(self, w):
+        super().__init__()
+        qk, qb, kk, kb, vk, vb, ok, ob = w['mha']
+        e = qk.shape[0]
+        heads = qk.shape[1]
+        assert heads * qk.shape[2] == e, 'nn.MultiheadAttention needs heads × key_dim = embed dim'
+        self.mha = nn.MultiheadAttention(e, heads, batch_first=True)
+        flat = lambda k: k.reshape(e, -1).t()  # [in, heads, d] → torch [heads*d, in]
+        self.mha.in_proj_weight.data = torch.cat([flat(qk), flat(kk), flat(vk)], 0).contiguous()
+        self.mha.in_proj_bias.data = torch.cat([qb.reshape(-1), kb.reshape(-1), vb.reshape(-1)])
+        self.mha.out_proj.weight.data = ok.reshape(-1, e).t().contiguous()  # [heads, d, out] → [out, heads*d]
+        self.mha.out_proj.bias.data = ob
+        gamma, beta = w['ln']
+        self.ln = nn.LayerNorm(e, eps=1e-3)  # Keras' default epsilon
+        self.ln.weight.data, self.ln.bias.data = gamma, beta
+        k, b = w['dense']
+        self.fc = nn.Linear(k.shape[0], k.shape[1])
+        self.fc.weight.data = k.t().contiguous()
+        self.fc.bias.data = b
+
+    def forward(self, x):
+        a, _ = self.mha(x, x, x, need_weights=False)
+        return self.fc(self.ln(x + a).mean(dim=1))
+
+
 def rate(m, x, iters):
     t0 = time.perf_counter()
     for _ in range(iters):
@@ -185,6 +249,10 @@ def main():
         m = LSTM2(w)
     elif kind == 'mlp':
         m = MLP(w)
+    elif kind == 'gru2':
+        m = GRU2(w)
+    elif kind == 'attn':
+        m = Attn(w)
     else:
         raise SystemExit(f'torch_peer: unknown model kind {kind!r}')
     m.eval()
