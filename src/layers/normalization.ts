@@ -83,7 +83,10 @@ registerBuilder({
     const axis = c.raw('axis');
     const axes = axisList(c, -1);
     const rms = c.bool('rms_scaling', false);
-    if (rms || axes.length !== 1 || axes[0] !== -1) {
+    // Our own layer unless training-time regularizers need tfjs-layers' one: tfjs' layerNormalization
+    // tiles mean/variance/gamma/beta to the full input shape, and the wasm Tile kernel made it ~3× slower.
+    const regularized = c.c.beta_regularizer != null || c.c.gamma_regularizer != null;
+    if (rms || axes.length !== 1 || axes[0] !== -1 || !regularized) {
       return new KerasNorm({ ...baseArgs(layer), kind: rms ? 'layer_rms' : 'layer', axis: axes, epsilon: c.num('epsilon', 1e-3), center: c.bool('center', true), scale: c.bool('scale', true), groups: 1 });
     }
     return layers.layerNormalization(clean({
