@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { importKerasModelAndWeights } from '../src/import.ts';
 import { KerasImportError, WeightMismatchError } from '../src/errors.ts';
 import type { LayerSpec, ModelSpec } from '../src/spec/types.ts';
-import { corpusDir, corpusPath, inventory, SKIP_NO_CORPUS, type InventoryRecord } from './helpers/corpus.ts';
+import { corpusDir, corpusPath, inventory, pairedConfig, SKIP_NO_CORPUS, type InventoryRecord } from './helpers/corpus.ts';
 
 /** Files that cannot be imported, each with the reason; they must fail with a typed error, never crash. */
 const KNOWN_IMPOSSIBLE: Record<string, string> = {
@@ -49,18 +49,6 @@ function allLayers(m: ModelSpec, out: LayerSpec[] = []): LayerSpec[] {
     if (l.innerModel) allLayers(l.innerModel, out);
   }
   return out;
-}
-
-/** The JSON architecture that goes with a weights-only file, by the corpus' naming conventions. */
-function pairedConfig(weights: string, jsons: Set<string>): string | undefined {
-  const d = weights.slice(0, weights.lastIndexOf('/'));
-  const b = weights.slice(weights.lastIndexOf('/') + 1);
-  const stem = b.endsWith('.h5') ? b.slice(0, -3) : b;
-  const stems = [stem, stem.replace(/_?weights?$/, ''), stem.replace(/weights/, 'config'), stem.replace(/weights/, 'model'), stem.replace(/_weights/, '')];
-  for (const s of stems) for (const suf of ['.json', '_config.json', '_model.json', '_architecture.json']) {
-    if (jsons.has(`${d}/${s}${suf}`)) return `${d}/${s}${suf}`;
-  }
-  return undefined;
 }
 
 interface Case { model: string; weights?: string; record: InventoryRecord }

@@ -39,3 +39,15 @@ export function corpusPath(rel: string): string {
   if (!corpusDir) throw new Error(SKIP_NO_CORPUS);
   return join(corpusDir, rel);
 }
+
+/** The JSON architecture that goes with a weights-only file, by the corpus' naming conventions. */
+export function pairedConfig(weights: string, jsons: Set<string>): string | undefined {
+  const d = weights.slice(0, weights.lastIndexOf('/'));
+  const b = weights.slice(weights.lastIndexOf('/') + 1);
+  const stem = b.endsWith('.h5') ? b.slice(0, -3) : b;
+  const stems = [stem, stem.replace(/_?weights?$/, ''), stem.replace(/weights/, 'config'), stem.replace(/weights/, 'model'), stem.replace(/_weights/, '')];
+  for (const s of stems) for (const suf of ['.json', '_config.json', '_model.json', '_architecture.json']) {
+    if (jsons.has(`${d}/${s}${suf}`)) return `${d}/${s}${suf}`;
+  }
+  return undefined;
+}

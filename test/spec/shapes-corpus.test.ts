@@ -12,7 +12,7 @@ import type { ModelSpec } from '../../src/spec/types.ts';
 import { summarizeModel } from '../../src/spec/summary.ts';
 import { inferModelShapes, weightShapeMismatches } from '../../src/spec/shapes/index.ts';
 import { readModelFile } from '../../src/import.ts';
-import { corpusDir, corpusPath, inventory, SKIP_NO_CORPUS } from '../helpers/corpus.ts';
+import { corpusDir, corpusPath, inventory, pairedConfig, SKIP_NO_CORPUS } from '../helpers/corpus.ts';
 
 /** Corpus files whose config and weights disagree (checked by hand); their inferred shapes follow the config. */
 const CONFIG_WEIGHTS_MISMATCH: Record<string, string> = {
@@ -28,18 +28,6 @@ function stripWeights(m: ModelSpec): ModelSpec {
 
 function storedValues(m: ModelSpec): number {
   return m.layers.reduce((a, l) => a + l.weights.reduce((b, w) => b + w.values.length, 0) + (l.innerModel ? storedValues(l.innerModel) : 0), 0);
-}
-
-/** The JSON architecture that goes with a weights-only file, by the corpus' naming conventions. */
-function pairedConfig(weights: string, jsons: Set<string>): string | undefined {
-  const d = weights.slice(0, weights.lastIndexOf('/'));
-  const b = weights.slice(weights.lastIndexOf('/') + 1);
-  const stem = b.endsWith('.h5') ? b.slice(0, -3) : b;
-  const stems = [stem, stem.replace(/_?weights?$/, ''), stem.replace(/weights/, 'config'), stem.replace(/weights/, 'model'), stem.replace(/_weights/, '')];
-  for (const s of stems) for (const suf of ['.json', '_config.json', '_model.json', '_architecture.json']) {
-    if (jsons.has(`${d}/${s}${suf}`)) return `${d}/${s}${suf}`;
-  }
-  return undefined;
 }
 
 test('corpus: summary totals equal stored weights; inference alone reproduces stored weight shapes', { timeout: 300_000 }, async (t) => {
