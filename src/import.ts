@@ -287,8 +287,8 @@ async function fromJson(text: string, label: string, options: ImportOptions, pol
   }
   // Weights file first: its recorded version and backend describe how the weights were written.
   const winput = await loadInput(options.weights, options, typeof options.weights === 'string' ? undefined : `${options.label ?? '<bytes>'} (weights)`);
-  if (winput.sniffed.container === 'json') {
-    const store = await readShardedStore(winput);
+  // A Keras 3 weight store (one *.weights.h5, or a sharded *.weights.json index) with this architecture.
+  const withStore = (store: Parameters<typeof attachStoreWeights>[1]): ModelSpec => {
     const version = versionOf(arch.kerasVersion, () => detectConfigMajor(arch.config) ?? 3, options);
     const spec = normalizeModelConfig(arch.config, {
       source: label,
@@ -299,7 +299,8 @@ async function fromJson(text: string, label: string, options: ImportOptions, pol
     attachStoreWeights(spec, store, winput.label);
     validateWeights(spec, winput.label);
     return spec;
-  }
+  };
+  if (winput.sniffed.container === 'json') return withStore(await readShardedStore(winput));
   if (winput.sniffed.container !== 'hdf5') {
     if (winput.sniffed.container === 'zip') {
       throw new InvalidConfigError('options.weights is a .keras archive; pass it as the model instead', { file: winput.label });
@@ -323,18 +324,7 @@ async function fromJson(text: string, label: string, options: ImportOptions, pol
       validateWeights(spec, winput.label);
       return spec;
     }
-    if (isWeightStore(h5)) {
-      const version = versionOf(arch.kerasVersion, () => detectConfigMajor(arch.config) ?? 3, options);
-      const spec = normalizeModelConfig(arch.config, {
-        source: label,
-        format: 'keras-v3-weights',
-        kerasVersion: version,
-        backend: backendOf(arch.backend, options),
-      });
-      attachStoreWeights(spec, readWeightStore(h5), winput.label);
-      validateWeights(spec, winput.label);
-      return spec;
-    }
+    if (isWeightStore(h5)) return withStore(readWeightStore(h5));
     throw new NotAKerasModelError('this HDF5 file holds no Keras weights', { file: winput.label });
   } finally {
     h5.close();
