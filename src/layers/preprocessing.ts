@@ -88,6 +88,12 @@ registerBuilder({
   },
 });
 
+/** An image batch's shape with its spatial size replaced by (height, width), in either data format. */
+function imageShapeWithSize(inputShape: Shape | Shape[], o: { height: number; width: number; channelsFirst: boolean }): Shape {
+  const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+  return o.channelsFirst ? [s[0], s[1], o.height, o.width] : [s[0], o.height, o.width, s[3]];
+}
+
 /** Image resize to (height, width) like keras.layers.Resizing (half-pixel centers, as TF2/JAX). */
 export class Resizing extends layers.Layer {
   static className = 'KerasResizing';
@@ -95,8 +101,7 @@ export class Resizing extends layers.Layer {
     super({ name: o.name, trainable: o.trainable });
   }
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
-    return this.o.channelsFirst ? [s[0], s[1], this.o.height, this.o.width] : [s[0], this.o.height, this.o.width, s[3]];
+    return imageShapeWithSize(inputShape, this.o);
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
@@ -138,8 +143,7 @@ export class CenterCrop extends layers.Layer {
     super({ name: o.name, trainable: o.trainable });
   }
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
-    return this.o.channelsFirst ? [s[0], s[1], this.o.height, this.o.width] : [s[0], this.o.height, this.o.width, s[3]];
+    return imageShapeWithSize(inputShape, this.o);
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
