@@ -17,7 +17,17 @@ import { registerBuilder, type BuildContext, type LayerBuilder } from './registr
 type Tensor = tf.Tensor;
 type Kwargs = Record<string, unknown>;
 type Shape = (number | null)[];
-export type ActivationFn = (x: Tensor) => Tensor;
+export type ActivationFn = ((x: Tensor) => Tensor) & {
+  /** hard_sigmoid as clip(slope·x + offset, 0, 1): lets a recurrent layer fold the affine part into its weights. */
+  hardSigmoid?: { slope: number; offset: number };
+};
+
+/** An activation function carrying the hard-sigmoid parameters it computes. */
+function hardSigmoid(slope: number, offset: number): ActivationFn {
+  const f: ActivationFn = (x) => tf.clipByValue(tf.add(tf.mul(x, slope), offset), 0, 1);
+  f.hardSigmoid = { slope, offset };
+  return f;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Activations (version-aware: hard_sigmoid changed slope in Keras 3)
@@ -51,9 +61,8 @@ export function kerasActivation(name: string, kerasMajor: 1 | 2 | 3, where: { fi
     case 'tanh': return (x) => tf.tanh(x);
     case 'sigmoid': return (x) => tf.sigmoid(x);
     case 'hard_sigmoid':
-      return kerasMajor === 3
-        ? (x) => tf.div(tf.clipByValue(tf.add(x, 3), 0, 6), 6)
-        : (x) => tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1);
+      // Keras 3: relu6(x + 3) / 6 = clip(x/6 + ½, 0, 1)
+      return kerasMajor === 3 ? hardSigmoid(1 / 6, 0.5) : hardSigmoid(0.2, 0.5);
     case 'relu': return (x) => tf.relu(x);
     case 'relu6': return (x) => tf.relu6(x);
     case 'elu': return (x) => tf.elu(x);
@@ -365,6 +374,18 @@ export class KerasRNN extends layers.Layer {
       bParts[1] = bParts[1] ? tf.add(bParts[1], br) : br;
       recHBias = bh;
     }
+    // A hard-sigmoid gate is clip(s·(x·K + h·U + b) + o): scaling K, U and b by s and adding o to b once
+    // per call leaves only the clip in every step (the same numbers up to float32 rounding).
+    let gateAct = ract;
+    if (ract.hardSigmoid) {
+      const { slope, offset } = ract.hardSigmoid;
+      for (const i of kind === 'lstm' ? [0, 1, 3] : kind === 'gru' ? [0, 1] : []) {
+        kParts[i] = tf.mul(kParts[i], slope);
+        rParts[i] = tf.mul(rParts[i], slope);
+        bParts[i] = bParts[i] ? tf.add(tf.mul(bParts[i]!, slope), offset) : tf.fill([units], offset);
+      }
+      if (kind !== 'simple') gateAct = (t) => tf.clipByValue(t, 0, 1);
+    }
     const seq = goBackwards ? tf.reverse(x, 1) : x;
     const xFlat = tf.reshape(tf.transpose(seq, [1, 0, 2]), [steps * batch, feat]);
     const streams = kParts.map((k, i) => {
@@ -389,16 +410,16 @@ export class KerasRNN extends layers.Layer {
     } else if (kind === 'lstm') {
       const [ui, uf, uc, uo] = rParts;
       step = ([xi, xf, xc, xo], [h, c]) => {
-        const cNew = tf.add(tf.mul(ract(tf.add(xf, tf.matMul(h, uf))), c), tf.mul(ract(tf.add(xi, tf.matMul(h, ui))), act(tf.add(xc, tf.matMul(h, uc)))));
-        const hNew = tf.mul(ract(tf.add(xo, tf.matMul(h, uo))), act(cNew));
+        const cNew = tf.add(tf.mul(gateAct(tf.add(xf, tf.matMul(h, uf))), c), tf.mul(gateAct(tf.add(xi, tf.matMul(h, ui))), act(tf.add(xc, tf.matMul(h, uc)))));
+        const hNew = tf.mul(gateAct(tf.add(xo, tf.matMul(h, uo))), act(cNew));
         return [hNew, cNew];
       };
     } else {
       const [uz, ur, uh] = rParts;
       const resetAfter = this.args.resetAfter;
       step = ([xz, xr, xh], [h]) => {
-        const zg = ract(tf.add(xz, tf.matMul(h, uz)));
-        const rg = ract(tf.add(xr, tf.matMul(h, ur)));
+        const zg = gateAct(tf.add(xz, tf.matMul(h, uz)));
+        const rg = gateAct(tf.add(xr, tf.matMul(h, ur)));
         let hh: Tensor;
         if (resetAfter) {
           let ih = tf.matMul(h, uh);
