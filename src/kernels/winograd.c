@@ -1,0 +1,223 @@
+/*
+ * Winograd F(2x2, 3x3) convolution, NHWC, stride 1, dilation 1, float32, for WebAssembly SIMD.
+ *
+ * The module imports tfjs' wasm backend memory and works on tensors in place, so it must not own
+ * any of that memory: no data segments, no shadow stack (every temporary lives in wasm locals or in
+ * the caller-provided workspace). scripts/build-winograd.sh checks the binary for both.
+ *
+ * Hand-written because no library gives us a Winograd kernel inside tfjs' heap (XNNPACK, which tfjs
+ * links, only exposes its direct/GEMM convolution there).
+ *
+ * Workspace layout (floats), sizes from wg_workspace_floats():
+ *   U[16][Cp][Kp]  transformed filter  (G g Gᵀ), zero beyond C / K
+ *   V[16][T][Cp]   transformed input tiles of one block (Bᵀ d B)
+ *   M[16][T][Kp]   V·U products of one block
+ *   Z[Cp]          zeros: the "pixel" read for padding and out-of-image positions
+ * Cp = C rounded up to 4, Kp = K rounded up to 8, T = tiles per block (multiple of 4).
+ */
+#include <wasm_simd128.h>
+
+typedef v128_t v;
+#define EXPORT(n) __attribute__((export_name(n)))
+#define LD(p) wasm_v128_load(p)
+#define ST(p, x) wasm_v128_store(p, x)
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+
+/* Plane strides get one extra cache line: power-of-two strides would put the 16 planes a tile
+   touches in the same L1 sets (and trip 4K store/load aliasing). */
+#define PAD 16
+static inline int cp_of(int c) { return (c + 3) & ~3; }
+static inline int kp_of(int k) { return (k + 7) & ~7; }
+
+/* First n (1..3) floats of p, zeros after; no read past p[n-1]. */
+static inline v load_part(const float *p, int n) {
+  v r = wasm_f32x4_splat(0.f);
+  r = wasm_f32x4_replace_lane(r, 0, p[0]);
+  if (n > 1) r = wasm_f32x4_replace_lane(r, 1, p[1]);
+  if (n > 2) r = wasm_f32x4_replace_lane(r, 2, p[2]);
+  return r;
+}
+static inline v load_n(const float *p, int n) { return n >= 4 ? LD(p) : load_part(p, n); }
+static inline void store_part(float *p, v x, int n) {
+  p[0] = wasm_f32x4_extract_lane(x, 0);
+  if (n > 1) p[1] = wasm_f32x4_extract_lane(x, 1);
+  if (n > 2) p[2] = wasm_f32x4_extract_lane(x, 2);
+}
+
+EXPORT("wg_workspace_floats")
+int wg_workspace_floats(int C, int K, int T) {
+  int Cp = cp_of(C), Kp = kp_of(K);
+  return 16 * (Cp * Kp + PAD) + 16 * (T * Cp + PAD) + 16 * (T * Kp + PAD) + Cp;
+}
+
+/* U = G g Gᵀ, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]; g is HWIO [3][3][C][K]. */
+static void filter_transform(const float *g, float *U, int C, int K) {
+  int Cp = cp_of(C), Kp = kp_of(K), us = Cp * Kp + PAD;
+  const v h = wasm_f32x4_splat(0.5f), z = wasm_f32x4_splat(0.f);
+  for (int c = 0; c < Cp; c++) {
+    for (int k = 0; k < Kp; k += 4) {
+      float *u = U + c * Kp + k;
+      int n = K - k;
+      if (c >= C || n <= 0) {
+        for (int e = 0; e < 16; e++) ST(u + e * us, z);
+        continue;
+      }
+      v w[3][3];
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) w[i][j] = load_n(g + ((i * 3 + j) * C + c) * K + k, n);
+      v t[4][3];
+      for (int j = 0; j < 3; j++) {
+        t[0][j] = w[0][j];
+        t[1][j] = MUL(h, ADD(ADD(w[0][j], w[1][j]), w[2][j]));
+        t[2][j] = MUL(h, ADD(SUB(w[0][j], w[1][j]), w[2][j]));
+        t[3][j] = w[2][j];
+      }
+      for (int r = 0; r < 4; r++) {
+        ST(u + (r * 4 + 0) * us, t[r][0]);
+        ST(u + (r * 4 + 1) * us, MUL(h, ADD(ADD(t[r][0], t[r][1]), t[r][2])));
+        ST(u + (r * 4 + 2) * us, MUL(h, ADD(SUB(t[r][0], t[r][1]), t[r][2])));
+        ST(u + (r * 4 + 3) * us, t[r][2]);
+      }
+    }
+  }
+}
+
+/* V[e][t][c..c+3] = (Bᵀ d B)[e] for the 16 input vectors d, Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]. */
+static inline void in_tile(v d[16], float *o, int es) {
+  v w[16];
+  for (int i = 0; i < 4; i++) {
+    v a = d[i * 4], b = d[i * 4 + 1], c = d[i * 4 + 2], e = d[i * 4 + 3];
+    w[i * 4 + 0] = SUB(a, c);
+    w[i * 4 + 1] = ADD(b, c);
+    w[i * 4 + 2] = SUB(c, b);
+    w[i * 4 + 3] = SUB(b, e);
+  }
+  for (int j = 0; j < 4; j++) {
+    v a = w[j], b = w[4 + j], c = w[8 + j], e = w[12 + j];
+    ST(o + (0 + j) * es, SUB(a, c));
+    ST(o + (4 + j) * es, ADD(b, c));
+    ST(o + (8 + j) * es, SUB(c, b));
+    ST(o + (12 + j) * es, SUB(b, e));
+  }
+}
+
+/* 4 tiles × 8 output channels of M[e] = V[e]·U[e], over all Cp input channels. */
+static inline void gemm_4x8(const float *Ve, const float *Ue, float *Me, int Cp, int Kp) {
+  v a0 = wasm_f32x4_splat(0.f), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+  const float *p0 = Ve, *p1 = Ve + Cp, *p2 = Ve + 2 * Cp, *p3 = Ve + 3 * Cp;
+  const float *u = Ue;
+  for (int c = 0; c < Cp; c++, u += Kp) {
+    v u0 = LD(u), u1 = LD(u + 4);
+    v s = wasm_v128_load32_splat(p0 + c);
+    a0 = ADD(a0, MUL(s, u0)); a1 = ADD(a1, MUL(s, u1));
+    s = wasm_v128_load32_splat(p1 + c);
+    b0 = ADD(b0, MUL(s, u0)); b1 = ADD(b1, MUL(s, u1));
+    s = wasm_v128_load32_splat(p2 + c);
+    c0 = ADD(c0, MUL(s, u0)); c1 = ADD(c1, MUL(s, u1));
+    s = wasm_v128_load32_splat(p3 + c);
+    d0 = ADD(d0, MUL(s, u0)); d1 = ADD(d1, MUL(s, u1));
+  }
+  ST(Me, a0); ST(Me + 4, a1);
+  ST(Me + Kp, b0); ST(Me + Kp + 4, b1);
+  ST(Me + 2 * Kp, c0); ST(Me + 2 * Kp + 4, c1);
+  ST(Me + 3 * Kp, d0); ST(Me + 3 * Kp + 4, d1);
+}
+
+/*
+ * y[N][OH][OW][K] = act(conv(x[N][H][W][C], g[3][3][C][K]) + bias), top/left zero padding padT/padL
+ * (bottom/right padding is implied by OH/OW). bias may be 0 (none). act: 0 linear, 1 relu.
+ * T: tiles per block, a positive multiple of 4.
+ */
+EXPORT("wg_conv")
+void wg_conv(const float *x, const float *g, const float *bias, float *y, float *ws,
+             int N, int H, int W, int C, int K, int OH, int OW, int padT, int padL, int act, int T) {
+  const int Cp = cp_of(C), Kp = kp_of(K);
+  const int us = Cp * Kp + PAD, vs = T * Cp + PAD, ms = T * Kp + PAD;  /* strides between the 16 e-planes */
+  float *U = ws, *V = U + 16 * us, *M = V + 16 * vs, *Z = M + 16 * ms;
+  const v zero = wasm_f32x4_splat(0.f);
+  for (int c = 0; c < Cp; c += 4) ST(Z + c, zero);
+  filter_transform(g, U, C, K);
+
+  const int TH = (OH + 1) >> 1, TW = (OW + 1) >> 1, per = TH * TW, total = N * per;
+  for (int t0 = 0; t0 < total; t0 += T) {
+    const int nt = total - t0 < T ? total - t0 : T, ntp = (nt + 3) & ~3;
+
+    /* input transform */
+    int n = t0 / per, ty = (t0 % per) / TW, tx = (t0 % per) % TW;
+    for (int t = 0; t < nt; t++) {
+      const float *p[16];
+      const int r0 = 2 * ty - padT, q0 = 2 * tx - padL;
+      for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+          int r = r0 + i, q = q0 + j;
+          p[i * 4 + j] = (r >= 0 && r < H && q >= 0 && q < W) ? x + ((n * H + r) * W + q) * C : Z;
+        }
+      float *o = V + t * Cp;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v d[16];
+        for (int e = 0; e < 16; e++) d[e] = LD(p[e] + c);
+        in_tile(d, o + c, vs);
+      }
+      if (c < C) {
+        v d[16];
+        for (int e = 0; e < 16; e++) d[e] = load_part(p[e] + c, C - c);
+        in_tile(d, o + c, vs);
+      }
+      if (++tx == TW) { tx = 0; if (++ty == TH) { ty = 0; n++; } }
+    }
+    for (int t = nt; t < ntp; t++)  /* padding tiles: zeros, never denormal garbage */
+      for (int e = 0; e < 16; e++)
+        for (int c = 0; c < Cp; c += 4) ST(V + e * vs + t * Cp + c, zero);
+
+    /* 16 independent GEMMs */
+    for (int e = 0; e < 16; e++) {
+      const float *Ve = V + e * vs, *Ue = U + e * us;
+      float *Me = M + e * ms;
+      for (int k = 0; k < Kp; k += 8)
+        for (int t = 0; t < ntp; t += 4)
+          gemm_4x8(Ve + t * Cp, Ue + k, Me + t * Kp + k, Cp, Kp);
+    }
+
+    /* output transform Aᵀ m A, Aᵀ = [1 1 1 0; 0 1 −1 −1], + bias, activation */
+    n = t0 / per; ty = (t0 % per) / TW; tx = (t0 % per) % TW;
+    for (int t = 0; t < nt; t++) {
+      const int oy = 2 * ty, ox = 2 * tx;
+      const int two_r = oy + 1 < OH, two_c = ox + 1 < OW;
+      float *y00 = y + ((n * OH + oy) * OW + ox) * K;
+      const float *m = M + t * Kp;
+      for (int k = 0; k < K; k += 4) {
+        v s[4][2];
+        for (int i = 0; i < 4; i++) {
+          v a = LD(m + (i * 4 + 0) * ms + k), b = LD(m + (i * 4 + 1) * ms + k);
+          v c = LD(m + (i * 4 + 2) * ms + k), d = LD(m + (i * 4 + 3) * ms + k);
+          s[i][0] = ADD(ADD(a, b), c);
+          s[i][1] = SUB(SUB(b, c), d);
+        }
+        const int nk = K - k;
+        v bb = bias ? load_n(bias + k, nk) : zero;
+        v o[2][2];
+        for (int j = 0; j < 2; j++) {
+          o[0][j] = ADD(ADD(ADD(s[0][j], s[1][j]), s[2][j]), bb);
+          o[1][j] = ADD(SUB(SUB(s[1][j], s[2][j]), s[3][j]), bb);
+        }
+        if (act == 1)
+          for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) o[i][j] = wasm_f32x4_max(o[i][j], zero);
+        float *q = y00 + k;
+        if (nk >= 4) {
+          ST(q, o[0][0]);
+          if (two_c) ST(q + K, o[0][1]);
+          if (two_r) { ST(q + OW * K, o[1][0]); if (two_c) ST(q + OW * K + K, o[1][1]); }
+        } else {
+          store_part(q, o[0][0], nk);
+          if (two_c) store_part(q + K, o[0][1], nk);
+          if (two_r) { store_part(q + OW * K, o[1][0], nk); if (two_c) store_part(q + OW * K + K, o[1][1], nk); }
+        }
+      }
+      if (++tx == TW) { tx = 0; if (++ty == TH) { ty = 0; n++; } }
+    }
+  }
+}
