@@ -16,6 +16,7 @@ const SHAPES: { name: string; x: [number, number, number, number]; k: number; pa
   { name: 'resnet8 conv 8×8×64→64', x: [32, 8, 8, 64], k: 64, padding: 'same' },
   { name: 'batch 1 56×56×64→64', x: [1, 56, 56, 64], k: 64, padding: 'same' },
   { name: 'batch 8 28×28×128→128', x: [8, 28, 28, 128], k: 128, padding: 'same' },
+  { name: 'batch 32 32×32×8→16', x: [32, 32, 32, 8], k: 16, padding: 'same' },
   { name: 'batch 32 32×32×3→16 (first conv)', x: [32, 32, 32, 3], k: 16, padding: 'same' },
 ];
 
