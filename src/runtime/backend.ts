@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UnsupportedFeatureError } from '../errors.ts';
+import { prepareWinograd } from '../kernels/winograd.ts';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 let wasmPathsSet = false;
@@ -26,7 +27,11 @@ export async function useBackend(name: string = DEFAULT_BACKEND, opts: { threads
     tf.enableProdMode();
     prodSet = true;
   }
-  if (name === 'wasm') await prepareWasm(opts.threads);
+  if (name === 'wasm') {
+    await prepareWasm(opts.threads);
+    // Conv2D's Winograd kernel (11 KB): browsers compile modules over 4 KiB only asynchronously on the main thread
+    await prepareWinograd();
+  }
   if (tf.getBackend() === name && tf.engine().backendName === name) return name;
   const known = Object.keys(tf.engine().registryFactory);
   if (!known.includes(name)) {
