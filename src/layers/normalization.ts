@@ -41,18 +41,46 @@ export class KerasBatchNormalization extends BatchNormBase {
    * kernel (3.0 → 1.8 ms on a [32,32,32,16] batch); results differ by float32 rounding only.
    */
   private affineAsDepthwise(x: tf.Tensor, self: { epsilon: number; movingMean: V; movingVariance: V; gamma: V | null; beta: V | null }): tf.Tensor {
+    const { filter, shift } = this.inferenceAffine(self);
     return tf.tidy(() => {
-      let s = tf.rsqrt(tf.add(self.movingVariance.read(), self.epsilon));
-      if (self.gamma) s = tf.mul(s, self.gamma.read());
-      let t = tf.neg(tf.mul(self.movingMean.read(), s));
-      if (self.beta) t = tf.add(t, self.beta.read());
       const c = x.shape[x.rank - 1];
       // any rank → [batch, 1, rest, C]; the depthwise kernel only sees channels-last pixels
       const rows = x.shape[0];
       const x4 = tf.reshape(x, [rows, 1, x.size / rows / c, c]) as tf.Tensor4D;
-      const y = tf.fused.depthwiseConv2d({ x: x4, filter: tf.reshape(s, [1, 1, c, 1]) as tf.Tensor4D, strides: 1, pad: 'valid', bias: t });
+      const y = tf.fused.depthwiseConv2d({ x: x4, filter, strides: 1, pad: 'valid', bias: shift });
       return tf.reshape(y, x.shape);
     });
+  }
+
+  /** s and t for inference, kept until a weight changes (assignments give a variable a new dataId). */
+  private affine: { key: unknown[]; filter: tf.Tensor4D; shift: tf.Tensor1D } | null = null;
+  private inferenceAffine(self: { epsilon: number; movingMean: V; movingVariance: V; gamma: V | null; beta: V | null }): { filter: tf.Tensor4D; shift: tf.Tensor1D } {
+    const mean = self.movingMean.read(), variance = self.movingVariance.read();
+    const gamma = self.gamma?.read() ?? null, beta = self.beta?.read() ?? null;
+    const key = [mean.dataId, variance.dataId, gamma?.dataId, beta?.dataId, self.epsilon];
+    if (this.affine && this.affine.key.every((k, i) => k === key[i])) return this.affine;
+    this.disposeAffine();
+    const [filter, shift] = tf.tidy(() => {
+      let s = tf.rsqrt(tf.add(variance, self.epsilon));
+      if (gamma) s = tf.mul(s, gamma);
+      let t = tf.neg(tf.mul(mean, s));
+      if (beta) t = tf.add(t, beta);
+      return [tf.keep(tf.reshape(s, [1, 1, s.size, 1]) as tf.Tensor4D), tf.keep(t as tf.Tensor1D)];
+    }) as [tf.Tensor4D, tf.Tensor1D];
+    this.affine = { key, filter, shift };
+    return this.affine;
+  }
+
+  private disposeAffine(): void {
+    if (!this.affine) return;
+    this.affine.filter.dispose();
+    this.affine.shift.dispose();
+    this.affine = null;
+  }
+
+  override dispose(): ReturnType<layers.Layer['dispose']> {
+    this.disposeAffine();
+    return super.dispose();
   }
 }
 type V = { read(): tf.Tensor };

@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { input } from '@tensorflow/tfjs-layers';
 import { KerasBatchNormalization } from '../../src/layers/normalization.ts';
 import { useBackend } from '../../src/runtime/backend.ts';
 import { createRandom, type RandomSource } from '../../src/initializers/random.ts';
@@ -52,3 +53,24 @@ for (const backend of ['wasm', 'cpu']) {
     }
   });
 }
+
+describe('BatchNormalization inference after its weights change', () => {
+  test('new statistics are used (the cached scale and shift are rebuilt)', async () => {
+    await useBackend('wasm');
+    const layer = new KerasBatchNormalization({ name: 'bn2', axis: -1, epsilon: 1e-3, center: true, scale: true } as never) as unknown as {
+      apply(x: unknown): tf.Tensor; setWeights(w: tf.Tensor[]): void; dispose(): unknown;
+    };
+    layer.apply(input({ shape: [4] })); // symbolic use: builds it, and Layer.dispose() needs one
+    const x = tf.tensor2d([[1, 2, 3, 4]]);
+    const set = (g: number, b: number, m: number, v: number) => layer.setWeights([tf.fill([4], g), tf.fill([4], b), tf.fill([4], m), tf.fill([4], v)]);
+    set(1, 0, 0, 1 - 1e-3);
+    const first = Array.from(layer.apply(x).dataSync());
+    set(2, 1, 1, 4 - 1e-3);
+    const second = Array.from(layer.apply(x).dataSync());
+    first.forEach((y, i) => assert.ok(Math.abs(y - (i + 1)) < 1e-5, `first ${first}`));
+    second.forEach((y, i) => assert.ok(Math.abs(y - (2 * (i + 1 - 1) / 2 + 1)) < 1e-5, `second ${second}`));
+    const before = tf.memory().numTensors;
+    layer.dispose();
+    assert.ok(tf.memory().numTensors < before, 'dispose frees the cached tensors too');
+  });
+});
