@@ -339,7 +339,7 @@ export function buildModule(): Uint8Array<ArrayBuffer> {
   const str = (s: string) => [...leb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
   const type = section(1, [1, 0x60, 6, 0x7f, 0x7f, 0x7d, 0x7d, 0x7d, 0x7f, 0]);
   const funcs = section(3, [1, 0]);
-  const memory = section(5, [1, 0x00, 2]); // 2 pages (128 KiB): state + one chunk
+  const memory = section(5, [1, 0x00, ...leb(Math.ceil((CONST_BASE + 1024) / 65536))]); // state, one chunk, constants
   const exports = section(7, [2, ...str('fill'), 0x00, 0, ...str('mem'), 0x02, 0]);
   const code = section(10, [1, ...func]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, ...type, ...funcs, ...memory, ...exports, ...code, ...B.dataSection()]);
