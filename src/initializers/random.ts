@@ -7,7 +7,8 @@
  * nearby seeds give unrelated streams.
  *
  * Float32 fills (what weights use) go through the 8-lane vector engine in simd.ts (WebAssembly SIMD
- * or its bit-identical scalar twin): uniform from the top 24 bits, normals by inverse CDF.
+ * or its bit-identical scalar twin), whose xoshiro128+ lanes are seeded from this stream: uniform
+ * from the top 24 bits, normals and ±2σ truncated normals by inverse CDF.
  *
  * Float64 fills and scalar draws: the Marsaglia–Tsang ziggurat (128 layers). The layer index comes from the low 7 bits and
  * the value from the upper 25 bits of the same 32-bit draw, so index and value never share bits

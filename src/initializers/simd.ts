@@ -1,9 +1,11 @@
 /**
- * Vectorised float32 fills: 8 interleaved xoshiro128** lanes (two WebAssembly SIMD vectors), uniform
- * by scaling the top 24 bits, normals by the inverse CDF (Giles 2010 single-precision erfinv with a
- * Cephes logf). Truncated normals need no rejection at all: the uniform is mapped onto
- * [Φ(−2), Φ(2)] and inverted with Acklam's central rational approximation (relative error < 2e-8
- * there, below float32 resolution), which gives the ±2σ-truncated law directly.
+ * Vectorised float32 fills: 8 interleaved xoshiro128+ lanes (two WebAssembly SIMD vectors; its
+ * authors' generator for floating point, which uses only the upper bits — its lowest four are the
+ * weak ones — and we use at most the top 25), uniform by scaling the top 24 bits, normals by the
+ * inverse CDF (Giles 2010 single-precision erfinv with a Cephes logf). Truncated normals need no
+ * rejection at all: the top 25 bits give q uniform on (Φ(−2) − ½, Φ(2) − ½), and a rational
+ * Φ⁻¹(½ + q) fitted for that range (see TN_P) gives the ±2σ-truncated law directly, within a few
+ * float32 ulps.
  *
  * The module is assembled here from opcodes (no binary blob, no build step) and runs in Node and
  * browsers alike. Where WebAssembly SIMD is unavailable, `ScalarKernels` performs the very same
@@ -13,17 +15,20 @@
  * Element i of a fill comes from lane i mod 8; a fill always consumes whole 8-lane steps.
  */
 
-
 // Cephes logf polynomial (|rel err| ≈ 1e-7 on [√½−1, √2−1])
 const LOG_P = [7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1];
 // Giles erfinv, central branch w < 5 (w − 2.5), and tail branch (√w − 3)
 const ERFINV_C = [2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941];
 const ERFINV_T = [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682];
 
-// Acklam's central rational approximation of Φ⁻¹(½ + q), |q| ≤ 0.47725 = Φ(2) − ½: relative error
-// below 2e-8 over the whole ±2σ range (checked against Python's statistics.NormalDist.inv_cdf)
-const ACK_A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-const ACK_B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1, 1];
+// Φ⁻¹(½ + q) = q·P(v)/Q(v), v = ¼ − q², for |q| ≤ H = Φ(2) − ½ (the ±2σ range). In v the singularity
+// of Φ⁻¹ at q = ½ sits at v = 0, just outside [¼ − H², ¼], and P and Q have positive coefficients, so
+// float32 evaluation has no cancellation. Fitted (minimax relative error) and checked on every kernel
+// input by scripts/fit-truncated-normal.py: approximation error ≤ 0.31 ulp, the float32 kernel ≤ 6.3
+// ulp (mean 0.83); as a probability, less than 2 steps of the input grid (2^−24 of the truncated
+// mass each). |z| < 2 for every input, so |a + b·z − a| ≤ 2|b| needs no clamp.
+const TN_P = [0.00016091509314719588, 0.03525303676724434, 1.150109052658081, 7.633953094482422, 8.15817928314209]; // Σ TN_P[i]·v^i
+const TN_Q = [2.5378609279869124e-05, 0.007393468637019396, 0.31821146607398987, 3.012249708175659, 5.824368000030518]; // v^5 + Σ TN_Q[i]·v^i
 const HALF_TRUNC = 0.4772498680518208; // Φ(2) − ½
 
 export type FillKind = 0 | 1 | 2; // uniform | normal | truncated normal (±2σ)
@@ -54,8 +59,7 @@ export class ScalarKernels implements Kernels {
     for (let base = 0; base < n; base += 8) {
       for (let l = 0; l < 8; l++) {
         const s0 = s[l], s1 = s[8 + l], s2 = s[16 + l], s3 = s[24 + l];
-        const x = Math.imul(s1, 5);
-        lane[l] = Math.imul((x << 7) | (x >>> 25), 9);
+        lane[l] = (s0 + s3) | 0; // xoshiro128+
         const t = s1 << 9;
         const n2 = s2 ^ s0, n3 = s3 ^ s1, n1 = s1 ^ n2, n0 = s0 ^ n3;
         s[l] = n0; s[8 + l] = n1; s[16 + l] = n2 ^ t; s[24 + l] = (n3 << 11) | (n3 >>> 21);
@@ -71,7 +75,7 @@ function scalarValue(r: number, kind: FillKind, a: number, b: number, top: numbe
     const v = f(a + f(u * f(b * 2 ** -24)));
     return v < top ? v : prevBelow(top);
   }
-  if (kind === 2) return f(a + f(b * truncatedZ(u)));
+  if (kind === 2) return f(a + f(b * truncatedZ(r)));
   // v = (2u + 1 − 2^24)·2^−24·k ∈ (−k, k)
   const k = f(2 ** -24);
   const v = f(f(f(u * 2) + (1 - 2 ** 24)) * k);
@@ -79,16 +83,19 @@ function scalarValue(r: number, kind: FillKind, a: number, b: number, top: numbe
   return f(a + f(b * z));
 }
 
-/** ±2σ-truncated standard normal from a 24-bit uniform: Φ⁻¹ on [Φ(−2), Φ(2)] by Acklam's rational. */
-function truncatedZ(u: number): number {
-  const q = f(f(f(u * 2) + (1 - 2 ** 24)) * f(HALF_TRUNC * 2 ** -24));
-  const r = f(q * q);
-  let num = f(ACK_A[0]);
-  for (let i = 1; i < 6; i++) num = f(f(num * r) + f(ACK_A[i]));
-  let den = f(ACK_B[0]);
-  for (let i = 1; i < 6; i++) den = f(f(den * r) + f(ACK_B[i]));
-  const z = f(f(num * q) / den);
-  return z > 2 ? 2 : z < -2 ? -2 : z;
+/**
+ * ±2σ-truncated standard normal from a raw 32-bit draw r: its top 25 bits, as the odd integer
+ * k = (r >> 7) | 1 ∈ (−2^24, 2^24) (exact in float32), give q = k·H·2^−24, uniform on (−H, H) in
+ * steps of H·2^−23; z = Φ⁻¹(½ + q) by the rational above. Exported for the accuracy test.
+ */
+export function truncatedZ(r: number): number {
+  const q = f(((r >> 7) | 1) * f(HALF_TRUNC * 2 ** -24));
+  const v = f(0.25 - f(q * q));
+  let p = f(TN_P[TN_P.length - 1]);
+  for (let i = TN_P.length - 2; i >= 0; i--) p = f(f(p * v) + f(TN_P[i]));
+  let d = f(v + f(TN_Q[TN_Q.length - 1]));
+  for (let i = TN_Q.length - 2; i >= 0; i--) d = f(f(d * v) + f(TN_Q[i]));
+  return f(f(p * q) / d);
 }
 
 /**
@@ -157,8 +164,8 @@ const simd = (op: number): number[] => [0xfd, ...leb(op)];
 
 const OP = {
   load: 0x00, store: 0x0b, i32splat: 0x11, f32splat: 0x13, and: 0x4e, or: 0x50, xor: 0x51, bitselect: 0x52,
-  f32lt: 0x43, i32shl: 0xab, i32shru: 0xad, i32add: 0xae, i32mul: 0xb5,
-  f32sqrt: 0xe3, f32add: 0xe4, f32sub: 0xe5, f32mul: 0xe6, f32min: 0xe8, f32neg: 0xe1, cvt: 0xfa,
+  f32lt: 0x43, i32shl: 0xab, i32shrs: 0xac, i32shru: 0xad, i32add: 0xae, i32mul: 0xb5,
+  f32sqrt: 0xe3, f32add: 0xe4, f32sub: 0xe5, f32mul: 0xe6, f32div: 0xe7, f32pmin: 0xea, f32neg: 0xe1, cvt: 0xfa,
 };
 
 export class Body {
@@ -170,9 +177,47 @@ export class Body {
   f32(x: number) { this.code.push(0x43, ...f32bytes(x)); return this; }
   op(o: number) { this.code.push(...simd(o)); return this; }
   raw(...b: number[]) { this.code.push(...b); return this; }
-  /** v128 constant with four copies of an f32 (a constant, not a per-iteration splat). */
-  fs(x: number) { const b = f32bytes(x); this.code.push(...simd(0x0c), ...b, ...b, ...b, ...b); return this; }
-  is(n: number) { const b = [...new Uint8Array(new Int32Array([n]).buffer)]; this.code.push(...simd(0x0c), ...b, ...b, ...b, ...b); return this; }
+  /**
+   * Splatted constants (f32 / i32 in all four lanes). A v128.const costs V8 three instructions (two on
+   * the shuffle port) at every use inside a loop, and so does a local set from one, which V8
+   * rematerialises. Between `constantsFrom(base, firstLocal)` and `constantsDone()` each distinct
+   * constant instead goes once into a data segment at base…, is loaded into a local of its own
+   * before the code emitted in between, and each use reads that local: the register allocator keeps
+   * it in a register or reads its spill slot as a memory operand.
+   */
+  fs(x: number) { return this.splat(f32bytes(x)); }
+  is(n: number) { return this.splat([...new Uint8Array(new Int32Array([n]).buffer)]); }
+  private consts: { base: number; at: number; local: Map<string, number>; next: number; bytes: number[] } | null = null;
+  private constData: { base: number; bytes: number[] } | null = null;
+  constantsFrom(base: number, firstLocal: number) {
+    this.consts = { base, at: this.code.length, local: new Map(), next: firstLocal, bytes: [] };
+    return this;
+  }
+  /** Emit the loads of the constants used since `constantsFrom`; returns how many locals they took. */
+  constantsDone(): number {
+    const c = this.consts!;
+    this.consts = null;
+    this.constData = { base: c.base, bytes: c.bytes };
+    const loads: number[] = [];
+    let offset = c.base;
+    for (const l of c.local.values()) { loads.push(0x41, 0, ...simd(0x09), 2, ...leb(offset), 0x21, ...leb(l)); offset += 4; } // v128.load32_splat
+    this.code.splice(c.at, 0, ...loads);
+    return c.local.size;
+  }
+  private splat(b: number[]) {
+    if (!this.consts) { this.code.push(...simd(0x0c), ...b, ...b, ...b, ...b); return this; }
+    const key = b.join(',');
+    let l = this.consts.local.get(key);
+    if (l === undefined) { l = this.consts.next++; this.consts.local.set(key, l); this.consts.bytes.push(...b); }
+    return this.get(l);
+  }
+  /** The data section holding the constants (empty when none were used). */
+  dataSection(): number[] {
+    if (!this.constData?.bytes.length) return [];
+    const { base, bytes } = this.constData;
+    const body = [1, 0, 0x41, ...sleb(base), 0x0b, ...leb(bytes.length), ...bytes]; // one active segment in memory 0
+    return [11, ...leb(body.length), ...body];
+  }
   mem(o: number, offset: number) { this.code.push(...simd(o), 4, ...leb(offset)); return this; }
 }
 
@@ -187,11 +232,15 @@ function emitEstrin(B: Body, c: number[], x: number, t2: number, t4: number, t8:
   B.fs(c[0]).get(t8).op(OP.f32mul).op(OP.f32add);
 }
 
+const CHUNK_STEPS = 2048; // 16384 floats = 64 KiB per call, stays in cache
+/** Memory: state words at bytes 0…127, the chunk at 128…, then the loop's constants (2 pages in all). */
+const CONST_BASE = 128 + CHUNK_STEPS * 32;
+
 /**
  * fill(ptr, nsteps, a, b, top, kind): state words at bytes 0..127; params 0..5; locals: 6..13 = two generator states (s0..s3 ×2),
- * 14..15 raw outputs, 16 tmp, 17 end, 18..20 = splats of a, b, top.
+ * 14..15 raw outputs, 16 tmp, 17 end, 18..20 = splats of a, b, top, 21..30 scratch, 31… constants.
+ * The module's bytes. Browsers compile modules synchronously only below 4 KiB: keep it under.
  */
-/** The fill module's bytes. Browsers compile modules synchronously only below 4 KiB: keep it under. */
 export function buildModule(): Uint8Array<ArrayBuffer> {
   const B = new Body();
   const P = { ptr: 0, n: 1, a: 2, b: 3, top: 4, kind: 5 };
@@ -200,94 +249,102 @@ export function buildModule(): Uint8Array<ArrayBuffer> {
   B.get(P.ptr).get(P.n).i32(5).raw(0x74).raw(0x6a).set(END); // end = ptr + n*32
   for (let g = 0; g < 2; g++) for (let w = 0; w < 4; w++) B.i32(0).mem(OP.load, 32 * w + 16 * g).set(S[g][w]); // state at 0..127
   B.get(P.a).op(OP.f32splat).set(VA).get(P.b).op(OP.f32splat).set(VB).get(P.top).op(OP.f32splat).set(VT);
-  B.raw(0x03, 0x40); // loop
-  for (let g = 0; g < 2; g++) {
-    const [s0, s1, s2, s3] = S[g];
-    B.get(s1).is(5).op(OP.i32mul).tee(T).i32(7).op(OP.i32shl).get(T).i32(25).op(OP.i32shru).op(OP.or).is(9).op(OP.i32mul).set(R[g]);
-    B.get(s1).i32(9).op(OP.i32shl).set(T);
-    B.get(s2).get(s0).op(OP.xor).set(s2);
-    B.get(s3).get(s1).op(OP.xor).set(s3);
-    B.get(s1).get(s2).op(OP.xor).set(s1);
-    B.get(s0).get(s3).op(OP.xor).set(s0);
-    B.get(s2).get(T).op(OP.xor).set(s2);
-    B.get(s3).i32(11).op(OP.i32shl).get(s3).i32(21).op(OP.i32shru).op(OP.or).set(s3);
-  }
-  // kind 0: uniform; else normal / truncated (kind 1 / 2)
-  B.get(P.kind).raw(0x45).raw(0x04, 0x40); // if kind == 0
-  for (let g = 0; g < 2; g++) {
-    B.get(P.ptr);
-    B.get(R[g]).i32(8).op(OP.i32shru).op(OP.cvt).get(VB).fs(2 ** -24).op(OP.f32mul).op(OP.f32mul).get(VA).op(OP.f32add).get(VT).op(OP.f32min);
-    B.mem(OP.store, 16 * g);
-  }
+  B.constantsFrom(CONST_BASE, 31);
+  // One loop per kind (not a branch inside one loop): V8 then keeps the generator state in registers.
+  const loop = (body: () => void) => {
+    B.raw(0x03, 0x40); // loop
+    for (let g = 0; g < 2; g++) {
+      const [s0, s1, s2, s3] = S[g];
+      B.get(s0).get(s3).op(OP.i32add).set(R[g]); // xoshiro128+ output
+      B.get(s1).i32(9).op(OP.i32shl).set(T);
+      B.get(s2).get(s0).op(OP.xor).set(s2);
+      B.get(s3).get(s1).op(OP.xor).set(s3);
+      B.get(s1).get(s2).op(OP.xor).set(s1);
+      B.get(s0).get(s3).op(OP.xor).set(s0);
+      B.get(s2).get(T).op(OP.xor).set(s2);
+      B.get(s3).i32(11).op(OP.i32shl).get(s3).i32(21).op(OP.i32shru).op(OP.or).set(s3);
+    }
+    body();
+    B.get(P.ptr).i32(32).raw(0x6a).tee(P.ptr).get(END).raw(0x49).raw(0x0d, 0x00); // ptr += 32; br_if ptr < end
+    B.raw(0x0b); // end loop
+  };
+  B.get(P.kind).raw(0x45).raw(0x04, 0x40); // if kind == 0: uniform
+  loop(() => {
+    for (let g = 0; g < 2; g++) {
+      B.get(P.ptr);
+      B.get(R[g]).i32(8).op(OP.i32shru).op(OP.cvt).get(VB).fs(2 ** -24).op(OP.f32mul).op(OP.f32mul).get(VA).op(OP.f32add).get(VT).op(OP.f32pmin); // pmin: one instruction; min's NaN/−0 rules cost seven
+      B.mem(OP.store, 16 * g);
+    }
+  });
   B.raw(0x05); // else
-  B.get(P.kind).i32(2).raw(0x46).raw(0x04, 0x40); // if kind == 2: truncated, rational Φ⁻¹
-  for (let g = 0; g < 2; g++) {
-    B.get(R[g]).i32(8).op(OP.i32shru).op(OP.cvt).fs(2).op(OP.f32mul).fs(1 - 2 ** 24).op(OP.f32add).fs(HALF_TRUNC * 2 ** -24).op(OP.f32mul).tee(X);
-    B.get(X).op(OP.f32mul).set(Y); // r = q²
-    B.fs(ACK_A[0]);
-    for (let i = 1; i < 6; i++) B.get(Y).op(OP.f32mul).fs(ACK_A[i]).op(OP.f32add);
-    B.get(X).op(OP.f32mul);
-    B.fs(ACK_B[0]);
-    for (let i = 1; i < 6; i++) B.get(Y).op(OP.f32mul).fs(ACK_B[i]).op(OP.f32add);
-    B.op(0xe7); // f32x4.div
-    B.fs(2).op(0xe8).fs(-2).op(0xe9); // clamp to [−2, 2] (min, max)
-    B.set(W);
-    B.get(P.ptr).get(VB).get(W).op(OP.f32mul).get(VA).op(OP.f32add);
-    B.mem(OP.store, 16 * g);
-  }
-  B.raw(0x05); // else: kind 1, untruncated
-  for (let g = 0; g < 2; g++) {
-    // X = (2u + 1 − 2^24)·2^−24 ∈ (−1, 1)
-    B.get(R[g]).i32(8).op(OP.i32shru).op(OP.cvt).fs(2).op(OP.f32mul).fs(1 - 2 ** 24).op(OP.f32add);
-    B.fs(2 ** -24);
-    B.op(OP.f32mul).set(X);
-    // logf((1 − X)(1 + X))
-    B.fs(1).get(X).op(OP.f32sub).fs(1).get(X).op(OP.f32add).op(OP.f32mul).tee(Y);
-    B.i32(23).op(OP.i32shru).is(126).raw(...simd(0xb1)).set(E); // e = (bits >> 23) − 126   (i32x4.sub = 0xb1)
-    B.get(Y).is(0x7fffff).op(OP.and).is(0x3f000000).op(OP.or).set(M);
-    B.get(M).fs(Math.fround(Math.SQRT1_2)).op(OP.f32lt).tee(T); // mask
-    B.get(E).op(OP.i32add).set(E);
-    B.get(M).fs(1).op(OP.f32sub).get(M).get(T).op(OP.and).op(OP.f32add).set(M);
-    B.get(M).get(M).op(OP.f32mul).set(Z);
-    emitEstrin(B, LOG_P, M, X2, X4, X8);
-    B.get(M).op(OP.f32mul).get(Z).op(OP.f32mul).set(Y);
-    B.get(E).op(OP.cvt).set(E); // e as float from here on
-    B.get(Y).get(E).fs(-2.1219444e-4).op(OP.f32mul).op(OP.f32add).get(Z).fs(0.5).op(OP.f32mul).op(OP.f32sub).set(Y);
-    B.get(M).get(Y).op(OP.f32add).get(E).fs(0.693359375).op(OP.f32mul).op(OP.f32add).op(OP.f32neg).set(W); // w = −log(...)
-    // central branch
-    B.get(W).fs(2.5).op(OP.f32sub).set(PQ);
-    emitEstrin(B, ERFINV_C, PQ, X2, X4, X8);
-    B.set(PQ);
-    // tail branch, selected where w ≥ 5
-    B.get(W).op(OP.f32sqrt).fs(3).op(OP.f32sub).set(T);
-    emitEstrin(B, ERFINV_T, T, X2, X4, X8);
-    B.set(T).get(PQ).get(T).get(W).fs(5).op(OP.f32lt).op(OP.bitselect).set(PQ); // w < 5 ? central : tail
-    B.get(P.ptr);
-    B.get(PQ).get(X).op(OP.f32mul).fs(Math.SQRT2).op(OP.f32mul).get(VB).op(OP.f32mul).get(VA).op(OP.f32add);
-    B.mem(OP.store, 16 * g);
-  }
+  B.get(P.kind).i32(2).raw(0x46).raw(0x04, 0x40); // if kind == 2: truncated, z = q·P(v)/Q(v) (see truncatedZ)
+  loop(() => {
+    for (let g = 0; g < 2; g++) {
+      B.get(R[g]).i32(7).op(OP.i32shrs).is(1).op(OP.or).op(OP.cvt).fs(HALF_TRUNC * 2 ** -24).op(OP.f32mul).set(X); // q
+      B.fs(0.25).get(X).get(X).op(OP.f32mul).op(OP.f32sub).set(Y); // v = ¼ − q²
+      B.fs(TN_P[TN_P.length - 1]);
+      for (let i = TN_P.length - 2; i >= 0; i--) B.get(Y).op(OP.f32mul).fs(TN_P[i]).op(OP.f32add);
+      B.get(X).op(OP.f32mul);
+      B.get(Y).fs(TN_Q[TN_Q.length - 1]).op(OP.f32add);
+      for (let i = TN_Q.length - 2; i >= 0; i--) B.get(Y).op(OP.f32mul).fs(TN_Q[i]).op(OP.f32add);
+      B.op(OP.f32div).set(W);
+      B.get(P.ptr).get(VB).get(W).op(OP.f32mul).get(VA).op(OP.f32add);
+      B.mem(OP.store, 16 * g);
+    }
+  });
+  B.raw(0x05); // else: kind 1, untruncated normal
+  loop(() => {
+    for (let g = 0; g < 2; g++) {
+      // X = (2u + 1 − 2^24)·2^−24 ∈ (−1, 1)
+      B.get(R[g]).i32(8).op(OP.i32shru).op(OP.cvt).fs(2).op(OP.f32mul).fs(1 - 2 ** 24).op(OP.f32add);
+      B.fs(2 ** -24);
+      B.op(OP.f32mul).set(X);
+      // logf((1 − X)(1 + X))
+      B.fs(1).get(X).op(OP.f32sub).fs(1).get(X).op(OP.f32add).op(OP.f32mul).tee(Y);
+      B.i32(23).op(OP.i32shru).is(126).raw(...simd(0xb1)).set(E); // e = (bits >> 23) − 126   (i32x4.sub = 0xb1)
+      B.get(Y).is(0x7fffff).op(OP.and).is(0x3f000000).op(OP.or).set(M);
+      B.get(M).fs(Math.fround(Math.SQRT1_2)).op(OP.f32lt).tee(T); // mask
+      B.get(E).op(OP.i32add).set(E);
+      B.get(M).fs(1).op(OP.f32sub).get(M).get(T).op(OP.and).op(OP.f32add).set(M);
+      B.get(M).get(M).op(OP.f32mul).set(Z);
+      emitEstrin(B, LOG_P, M, X2, X4, X8);
+      B.get(M).op(OP.f32mul).get(Z).op(OP.f32mul).set(Y);
+      B.get(E).op(OP.cvt).set(E); // e as float from here on
+      B.get(Y).get(E).fs(-2.1219444e-4).op(OP.f32mul).op(OP.f32add).get(Z).fs(0.5).op(OP.f32mul).op(OP.f32sub).set(Y);
+      B.get(M).get(Y).op(OP.f32add).get(E).fs(0.693359375).op(OP.f32mul).op(OP.f32add).op(OP.f32neg).set(W); // w = −log(...)
+      // central branch
+      B.get(W).fs(2.5).op(OP.f32sub).set(PQ);
+      emitEstrin(B, ERFINV_C, PQ, X2, X4, X8);
+      B.set(PQ);
+      // tail branch, selected where w ≥ 5
+      B.get(W).op(OP.f32sqrt).fs(3).op(OP.f32sub).set(T);
+      emitEstrin(B, ERFINV_T, T, X2, X4, X8);
+      B.set(T).get(PQ).get(T).get(W).fs(5).op(OP.f32lt).op(OP.bitselect).set(PQ); // w < 5 ? central : tail
+      B.get(P.ptr);
+      B.get(PQ).get(X).op(OP.f32mul).fs(Math.SQRT2).op(OP.f32mul).get(VB).op(OP.f32mul).get(VA).op(OP.f32add);
+      B.mem(OP.store, 16 * g);
+    }
+  });
   B.raw(0x0b); // end if kind == 2
   B.raw(0x0b); // end if kind == 0
-  B.get(P.ptr).i32(32).raw(0x6a).tee(P.ptr).get(END).raw(0x49).raw(0x0d, 0x00); // ptr += 32; br_if ptr < end
-  B.raw(0x0b); // end loop
+  const nConsts = B.constantsDone();
   for (let g = 0; g < 2; g++) for (let w = 0; w < 4; w++) B.i32(0).get(S[g][w]).mem(OP.store, 32 * w + 16 * g);
   B.raw(0x0b); // end function
 
-  // locals: 6..16 v128 (11), 17 i32, 18..30 v128 (13)
-  const localDecl = [0x03, 11, 0x7b, 1, 0x7f, 13, 0x7b];
+  // locals: 6..16 v128 (11), 17 i32, 18..30 v128 (13), then one v128 per constant
+  const localDecl = [0x03, 11, 0x7b, 1, 0x7f, ...leb(13 + nConsts), 0x7b];
   const body = [...localDecl, ...B.code];
   const func = [...leb(body.length), ...body];
   const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
   const str = (s: string) => [...leb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
   const type = section(1, [1, 0x60, 6, 0x7f, 0x7f, 0x7d, 0x7d, 0x7d, 0x7f, 0]);
   const funcs = section(3, [1, 0]);
-  const memory = section(5, [1, 0x00, 2]); // 2 pages (128 KiB): state + one chunk
+  const memory = section(5, [1, 0x00, ...leb(Math.ceil((CONST_BASE + 1024) / 65536))]); // state, one chunk, constants
   const exports = section(7, [2, ...str('fill'), 0x00, 0, ...str('mem'), 0x02, 0]);
   const code = section(10, [1, ...func]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, ...type, ...funcs, ...memory, ...exports, ...code]);
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, ...type, ...funcs, ...memory, ...exports, ...code, ...B.dataSection()]);
 }
 
-const CHUNK_STEPS = 2048; // 16384 floats = 64 KiB per call, stays in cache
 
 class SimdKernels implements Kernels {
   readonly simd = true;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRandom } from '../../src/initializers/random.ts';
-import { ks1, ksCrit1, moments, normalCdf, truncatedNormalCdf, uniformCdf } from './stats.ts';
+import { ks1, ksCrit1, moments, normalCdf, phi, truncatedNormalCdf, uniformCdf } from './stats.ts';
 
 const N = 200_000;
 
@@ -130,6 +130,39 @@ test('float32 fills: KS for uniform, normal (incl. the w ≥ 5 tail branch) and 
   const u = new Float32Array(N); r.fillUniform(u, -1, 1);
   assert.ok(ks1(u, uniformCdf(-1, 1)) < ksCrit1(N));
   assert.ok(moments(u).max < 1);
+});
+
+test('truncated normal transform: within 8 float32 ulps of Φ⁻¹ and below |z| = 2, edges included', async () => {
+  const { truncatedZ } = await import('../../src/initializers/simd.ts');
+  // Reference Φ⁻¹ by Newton's method on stats.ts' erfc (|err| < 1e-15), independent of the kernel
+  const invPhi = (p: number): number => {
+    let z = 0;
+    for (let i = 0; i < 50; i++) {
+      const step = (phi(z) - p) / (Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI));
+      z -= step;
+      if (Math.abs(step) < 1e-15 * Math.max(1, Math.abs(z))) break;
+    }
+    return z;
+  };
+  const H = phi(2) - 0.5;
+  const ulp = (x: number) => { const a = Math.abs(Math.fround(x)); return 2 ** (Math.floor(Math.log2(a)) - 23); };
+  // the kernel's input is the top 25 bits t of a draw; k = t | 1 is odd, |k| < 2^24, q = k·H·2^−24
+  const tops: number[] = [];
+  for (let t = 2 ** 24 - 20_000; t < 2 ** 24; t++) tops.push(t, -t - 1); // both edges (|z| → 2)
+  for (let t = 0; t < 5_000; t++) tops.push(t, -t - 1); // the centre (z → 0)
+  for (let t = 0; t < 2 ** 24; t += 337) tops.push(t, -t - 1); // everything in between
+  let worstUlp = 0, worstP = 0, maxAbs = 0;
+  for (const t of tops) {
+    const z = truncatedZ(t << 7);
+    const q = Math.fround(((t | 1)) * Math.fround(H * 2 ** -24));
+    const ref = invPhi(0.5 + q);
+    worstUlp = Math.max(worstUlp, Math.abs(z - ref) / ulp(ref));
+    worstP = Math.max(worstP, Math.abs(phi(z) - (0.5 + q)) / (H * 2 ** -23)); // in steps of the input grid
+    maxAbs = Math.max(maxAbs, Math.abs(z));
+  }
+  assert.ok(worstUlp <= 8, `max error ${worstUlp.toFixed(2)} ulp`);
+  assert.ok(worstP <= 2, `max probability error ${worstP.toFixed(2)} grid steps`);
+  assert.ok(maxAbs < 2 && maxAbs > 1.99999, `max |z| ${maxAbs}`);
 });
 
 test('src/initializers uses no Node-only APIs (it must run in browsers)', async () => {
