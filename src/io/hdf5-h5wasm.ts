@@ -437,7 +437,7 @@ class H5WasmFile implements Hdf5File {
   attr(path: string, name: string): AttrValue | undefined {
     const known = this.attrCache.get(path);
     if (known && !known.includes(name)) return undefined;
-    if (hdf5Tuning.fastPath && this.locator) {
+    if (hdf5Tuning.fastPath && this.locator && !this.closed) {
       // Fast path for fixed-length string attributes (Keras' names and configs), read from the object header.
       const a = this.locator.stringAttribute(path, name);
       if (a) {
@@ -546,7 +546,7 @@ class H5WasmFile implements Hdf5File {
   }
 
   readDataset(path: string): DatasetData {
-    if (hdf5Tuning.fastPath && this.locator) {
+    if (hdf5Tuning.fastPath && this.locator && !this.closed) {
       const c = this.locator.locate(path);
       if (c) return this.readContiguous(path, c);
     }

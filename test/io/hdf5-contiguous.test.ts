@@ -164,13 +164,13 @@ function indexOf(hay: Uint8Array, needle: Uint8Array): number {
   return -1;
 }
 
-/** Every dataset path in the file, through HDF5's own listing. */
-function datasets(f: Hdf5File, group = '/', out: string[] = []): string[] {
+/** Every group and dataset path in the file, through HDF5's own listing. */
+function objects(f: Hdf5File, group = '/', out: { path: string; dataset: boolean }[] = [{ path: '/', dataset: false }]) {
   for (const k of f.keys(group)) {
     const p = group === '/' ? `/${k}` : `${group}/${k}`;
     const kind = f.kind(p);
-    if (kind === 'group') datasets(f, p, out);
-    else if (kind === 'dataset') out.push(p);
+    if (kind) out.push({ path: p, dataset: kind === 'dataset' });
+    if (kind === 'group') objects(f, p, out);
   }
   return out;
 }
@@ -190,6 +190,8 @@ test('corpus: every dataset of every .h5 (and .keras weight store) reads byte-id
   assert.ok(files.length > 100);
   let fast = 0;
   let total = 0;
+  let attrs = 0;
+  let fastAttrs = 0;
   for (const [i, file] of files.entries()) {
     let input: string | Uint8Array = file;
     if (file.endsWith('.keras')) {
@@ -207,17 +209,29 @@ test('corpus: every dataset of every .h5 (and .keras weight store) reads byte-id
       input = new Uint8Array(readFileSync(file)); // alternate path and bytes inputs across the corpus
     }
     const f = await openHdf5(input, file);
+    const slowF = await openHdf5(input, file); // a second handle, so cached attribute names cannot leak between the two ways
     try {
-      for (const p of datasets(f)) {
-        total++;
-        if (readBothWays(f, p).fast) fast++;
+      for (const o of objects(f)) {
+        if (o.dataset) {
+          total++;
+          if (readBothWays(f, o.path).fast) fast++;
+        }
+        for (const name of withFastPath(false, () => slowF.attrNames(o.path))) {
+          const want = withFastPath(false, () => slowF.attr(o.path, name));
+          const before = hdf5Tuning.fastAttrs;
+          assert.deepEqual(withFastPath(true, () => f.attr(o.path, name)), want, `${file}: ${o.path}@${name}`);
+          attrs++;
+          if (hdf5Tuning.fastAttrs > before) fastAttrs++;
+        }
       }
     } finally {
       f.close();
+      slowF.close();
     }
   }
-  t.diagnostic(`${files.length} files, ${total} datasets, ${fast} through the fast path`);
+  t.diagnostic(`${files.length} files, ${total} datasets (${fast} through the fast path), ${attrs} attributes (${fastAttrs})`);
   // Keras/h5py write contiguous datasets: nearly all of them take the fast path.
   assert.ok(total > 3000, `${total} datasets`);
   assert.ok(fast > 0.95 * total, `fast path served ${fast} of ${total}`);
+  assert.ok(fastAttrs > 1000, `${fastAttrs} attributes through the fast path`);
 });
