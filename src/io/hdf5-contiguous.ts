@@ -53,7 +53,7 @@ interface Message {
   data: Uint8Array;
 }
 
-/** A fixed-length string attribute as stored: `count` strings of `size` bytes. */
+/** A fixed-length string attribute as stored: one `size`-byte string per element of `shape`. */
 export interface FixedStringAttribute {
   /** [] for a scalar. */
   shape: number[];
@@ -88,8 +88,8 @@ export class ContiguousLocator {
 
   /**
    * The attribute `name` of the object at `path` when it is a fixed-length string attribute (how h5py stores
-   * `np.array([b'…'])` and `b'…'`: Keras' layer_names, weight_names, model_config); null for anything else,
-   * including an absent attribute (HDF5 then answers, e.g. for dense attribute storage).
+   * NumPy `S` arrays such as Keras' layer_names and weight_names, and h5py 2 stored bytes such as model_config);
+   * null for anything else, including an absent attribute (HDF5 then answers, e.g. for dense attribute storage).
    */
   stringAttribute(path: string, name: string): FixedStringAttribute | null {
     return this.guard(() => {
@@ -132,11 +132,14 @@ export class ContiguousLocator {
     return addr;
   }
 
-  /** Group headers are read for their links and then for their attributes: parsed once. */
+  /**
+   * Group headers are read for their links and then for their attributes: parsed once, kept as copies (a view
+   * would keep the whole 16 KiB block it came from alive for as long as the file is open).
+   */
   private headerOf(addr: number): Message[] {
     let m = this.headers.get(addr);
     if (!m) {
-      m = this.messages(addr);
+      m = this.messages(addr).map((x) => ({ ...x, data: x.data.slice() }));
       this.headers.set(addr, m);
     }
     return m;

@@ -10,6 +10,10 @@
  * is copied up front). Why not h5wasm's `h5wasm/node` build: a second 4 MB module to start, and under tsx (how
  * this package runs) its one `import()` makes tsx rewrite the whole file with a source map — ~3 s and ~650 MB
  * of RSS on the first open of a path.
+ *
+ * Fast path: what Keras writes — contiguous, unfiltered numeric datasets and fixed-length string attributes —
+ * is read without HDF5, at the addresses ContiguousLocator (./hdf5-contiguous.ts) finds in the file's metadata;
+ * everything else, and anything it does not recognise, goes through HDF5 (hdf5Tuning.fastPath turns it off).
  */
 import { CorruptFileError, UnsupportedFeatureError } from '../errors.ts';
 import type { AttrValue, DatasetData, DatasetInfo, Hdf5File } from './hdf5.ts';
