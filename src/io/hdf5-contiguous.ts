@@ -71,6 +71,10 @@ export class ContiguousLocator {
   private offsetSize = 8;
   private lengthSize = 8;
   private root = UNDEF;
+  /** End of the file's allocated space, relative to base (HDF5 refuses any read past it). */
+  private eoa = Infinity;
+  /** Group B-tree 'K' values (leaf, internal): HDF5 reads whole nodes of the size they give. */
+  private groupK: [number, number] = [4, 16];
   private ready: boolean | null = null;
   private readonly groups = new Map<number, Children | null>();
   private readonly headers = new Map<number, Message[]>();
@@ -176,7 +180,7 @@ export class ContiguousLocator {
 
   private bytes(addr: number, len: number): Uint8Array {
     const pos = this.base + addr;
-    if (addr < 0 || len < 0 || pos + len > this.src.size) no('outside the file');
+    if (addr < 0 || len < 0 || pos + len > this.src.size || addr + len > this.eoa) no('outside the file');
     return this.src.read(pos, len);
   }
 
@@ -228,11 +232,16 @@ export class ContiguousLocator {
     if (sig < 0) no('no signature');
     const head = this.src.read(sig, Math.min(128, this.src.size - sig));
     const version = head[8];
+    let storedBase = UNDEF;
     if (version === 0 || version === 1) {
       this.offsetSize = head[13];
       this.lengthSize = head[14];
       this.checkSizes();
       let at = version === 0 ? 24 : 28;
+      storedBase = ContiguousLocator.uint(head, at, this.offsetSize);
+      this.eoa = ContiguousLocator.uint(head, at + 2 * this.offsetSize, this.offsetSize);
+      this.groupK = [ContiguousLocator.uint(head, 16, 2), ContiguousLocator.uint(head, 18, 2)];
+      if (this.groupK[0] === 0 || this.groupK[1] === 0) no('group B-tree K');
       at += 4 * this.offsetSize; // base, free-space, end-of-file, driver-info addresses
       // Root group symbol table entry: link name offset, then the object header address.
       this.root = ContiguousLocator.uint(head, at + this.offsetSize, this.offsetSize);
@@ -242,13 +251,17 @@ export class ContiguousLocator {
       this.checkSizes();
       const end = 12 + 4 * this.offsetSize;
       if (lookup3(head.subarray(0, end)) !== ContiguousLocator.uint(head, end, 4)) no('superblock checksum');
+      storedBase = ContiguousLocator.uint(head, 12, this.offsetSize);
+      this.eoa = ContiguousLocator.uint(head, 12 + 2 * this.offsetSize, this.offsetSize);
       this.root = ContiguousLocator.uint(head, 12 + 3 * this.offsetSize, this.offsetSize);
     } else {
       no(`superblock version ${version}`);
     }
     if (this.root === UNDEF) no('no root group');
     // Addresses count from the superblock: HDF5 takes the signature's position as the base address whatever the
-    // stored one says (H5F__super_read), which is how a user block shifts everything.
+    // stored one says, and moves the end of allocated space by the difference (H5F__super_read).
+    if (this.eoa === UNDEF) this.eoa = Infinity;
+    else if (storedBase !== UNDEF && storedBase !== sig) this.eoa -= storedBase - sig;
     this.base = sig;
   }
 
@@ -275,17 +288,20 @@ export class ContiguousLocator {
         if (seen.has(at) || seen.size > 64) no('continuation loop');
         seen.add(at);
         const b = this.bytes(at, len);
-        for (let p = 0; p + 8 <= len && seenMessages < count; seenMessages++) {
+        for (let p = 0; p + 8 <= len; seenMessages++) {
           const type = ContiguousLocator.uint(b, p, 2);
           const msize = ContiguousLocator.uint(b, p + 2, 2);
           const flags = b[p + 4];
           if (p + 8 + msize > len) no('message overruns its block');
+          if (msize % 8 !== 0) no('message not aligned'); // v1 messages are padded to 8 bytes
+          checkMessageFlags(flags);
           const data = b.subarray(p + 8, p + 8 + msize);
           if (type === 0x10) blocks.push([this.addrAt(data, 0), this.lenAt(data, this.offsetSize)]);
           else out.push({ type, flags, data });
           p += 8 + msize;
         }
       }
+      if (seenMessages !== count) no('bad object header message count');
       return out;
     }
     if (!(first[0] === 0x4f && first[1] === 0x48 && first[2] === 0x44 && first[3] === 0x52) || first[4] !== 2) no('object header version');
@@ -313,6 +329,7 @@ export class ContiguousLocator {
         const msize = ContiguousLocator.uint(b, q + 1, 2);
         const mflags = b[q + 3];
         if (q + hsize + msize > end) no('message overruns its block');
+        checkMessageFlags(mflags);
         const data = b.subarray(q + hsize, q + hsize + msize);
         if (type === 0x10) v2blocks.push([this.addrAt(data, 0), this.lenAt(data, this.offsetSize), 4]);
         else out.push({ type, flags: mflags, data });
@@ -385,53 +402,78 @@ export class ContiguousLocator {
     const h = this.bytes(addr, 8 + 2 * this.lengthSize + this.offsetSize);
     if (!(h[0] === 0x48 && h[1] === 0x45 && h[2] === 0x41 && h[3] === 0x50) || h[4] !== 0) no('local heap');
     const size = this.lenAt(h, 8);
-    const data = this.addrAt(h, 8 + 2 * this.lengthSize);
-    return this.bytes(data, size);
+    const data = this.bytes(this.addrAt(h, 8 + 2 * this.lengthSize), size);
+    // The free list, checked as HDF5 checks it when it loads the heap (H5HL__fl_deserialize); 1 ends it.
+    let free = this.lenAt(h, 8 + this.lengthSize);
+    for (let guard = 0; free !== 1; guard++) {
+      if (free >= size || guard > size) no('bad heap free list');
+      const next = this.lenAt(data, free);
+      const blockSize = this.lenAt(data, free + this.lengthSize);
+      if (next === 0 || free + blockSize > size) no('bad heap free list');
+      free = next;
+    }
+    return data;
   }
 
-  private heapName(heap: Uint8Array, offset: number): string {
+  /** The NUL-terminated name at `offset` in a local heap's data, without the NUL. */
+  private heapBytes(heap: Uint8Array, offset: number): Uint8Array {
     if (offset < 0 || offset >= heap.length) no('name outside the heap');
     const end = heap.indexOf(0, offset);
     if (end < 0) no('unterminated name');
-    return this.utf8(heap.subarray(offset, end));
+    return heap.subarray(offset, end);
   }
 
-  /** Walks a group's version 1 B-tree (node type 0) down to its symbol table nodes. */
+  /**
+   * Walks a group's version 1 B-tree (node type 0) down to its symbol table nodes, reading every entry. HDF5
+   * instead searches by name (keys bound each child: left < name ≤ right, entries sorted), so the order is
+   * checked too: where HDF5 would miss a name in a damaged tree, we decline rather than find it.
+   */
   private symbolTable(root: number, heap: Uint8Array, out: Children): void {
     const O = this.offsetSize;
     const L = this.lengthSize;
     const seen = new Set<number>();
-    const visit = (addr: number, depth: number): void => {
+    const visit = (addr: number, depth: number, lo: Uint8Array | null, hi: Uint8Array | null): void => {
       if (depth > 32 || seen.has(addr) || seen.size > 100_000) no('B-tree loop');
       seen.add(addr);
       const head = this.bytes(addr, 8 + 2 * O);
       if (!(head[0] === 0x54 && head[1] === 0x52 && head[2] === 0x45 && head[3] === 0x45) || head[4] !== 0) no('group B-tree node');
       const level = head[5];
       const used = ContiguousLocator.uint(head, 6, 2);
-      const node = this.bytes(addr, 8 + 2 * O + used * (L + O) + L);
+      const entries = 2 * this.groupK[1];
+      if (used > entries) no('B-tree node overfull');
+      const node = this.bytes(addr, 8 + 2 * O + entries * (L + O) + L);
+      const key = (i: number) => this.heapBytes(heap, this.lenAt(node, 8 + 2 * O + i * (L + O)));
       for (let i = 0; i < used; i++) {
         const child = this.addrAt(node, 8 + 2 * O + i * (L + O) + L);
-        if (level > 0) visit(child, depth + 1);
-        else this.symbolNode(child, heap, out);
+        const left = key(i);
+        const right = key(i + 1);
+        if ((lo && compare(left, lo) < 0) || (hi && compare(right, hi) > 0)) no('B-tree keys out of order');
+        if (level > 0) visit(child, depth + 1, left, right);
+        else this.symbolNode(child, heap, left, right, out);
       }
     };
-    visit(root, 0);
+    visit(root, 0, null, null);
   }
 
-  private symbolNode(addr: number, heap: Uint8Array, out: Children): void {
+  private symbolNode(addr: number, heap: Uint8Array, left: Uint8Array, right: Uint8Array, out: Children): void {
     const O = this.offsetSize;
     const head = this.bytes(addr, 8);
     if (!(head[0] === 0x53 && head[1] === 0x4e && head[2] === 0x4f && head[3] === 0x44) || head[4] !== 1) no('symbol table node');
     const n = ContiguousLocator.uint(head, 6, 2);
     const entry = 2 * O + 24;
-    const b = this.bytes(addr + 8, n * entry);
+    if (n > 2 * this.groupK[0]) no('symbol table node overfull');
+    const b = this.bytes(addr + 8, 2 * this.groupK[0] * entry);
+    let prev = left;
     for (let i = 0; i < n; i++) {
       const at = i * entry;
-      const name = this.heapName(heap, this.addrAt(b, at));
+      const raw = this.heapBytes(heap, this.addrAt(b, at));
+      if (compare(raw, prev) <= 0 || compare(raw, right) > 0) no('symbol table entries out of order');
+      prev = raw;
       const header = this.addrAt(b, at + O);
       const cacheType = ContiguousLocator.uint(b, at + 2 * O, 4);
+      if (cacheType > 2) no('symbol table entry cache type');
       // Cache type 2 is a soft link (no object header of its own).
-      out.set(name, cacheType === 2 || header === UNDEF ? null : header);
+      out.set(this.utf8(raw), cacheType === 2 || header === UNDEF ? null : header);
     }
   }
 
@@ -446,6 +488,11 @@ export class ContiguousLocator {
         case 0x01: space = m; break;
         case 0x03: type = m; break;
         case 0x08: layout = m; break;
+        case 0x04:
+        case 0x05:
+          // Not needed for allocated data, but HDF5 decodes it on open and refuses a damaged one.
+          if (!fillValueFits(m)) return null;
+          break;
         case 0x07: // external data files
         case 0x0b: // filter pipeline
           return null;
@@ -465,7 +512,7 @@ export class ContiguousLocator {
     const nbytes = n * t.size;
     if (dataAddr === UNDEF || dataSize !== nbytes || n === 0) return null; // unallocated (fill value), or inconsistent
     const offset = this.base + dataAddr;
-    if (offset + nbytes > this.src.size) return null; // past the end: HDF5 reports the truncation
+    if (offset + nbytes > this.src.size || dataAddr + nbytes > this.eoa) return null; // past the end: HDF5 reports it
     return { ...t, shape, offset, nbytes };
   }
 
@@ -485,8 +532,44 @@ export class ContiguousLocator {
     }
     const shape: number[] = [];
     for (let i = 0; i < rank; i++) shape.push(this.lenAt(d, at + i * this.lengthSize));
+    if (flags & 0x01) {
+      // Maximum dimensions follow; HDF5 refuses a size above its maximum (all bits set = unlimited).
+      for (let i = 0; i < rank; i++) {
+        const max = ContiguousLocator.uint(d, at + (rank + i) * this.lengthSize, this.lengthSize);
+        if (max !== UNDEF && max < shape[i]) return null;
+      }
+    }
     return shape;
   }
+}
+
+/** Whether a fill value message (old 0x04 or new 0x05, versions 1–3) holds the value size it declares. */
+function fillValueFits(m: Message): boolean {
+  const d = m.data;
+  const sizeAt = (at: number) => (at + 4 <= d.length ? (d[at] | (d[at + 1] << 8) | (d[at + 2] << 16) | (d[at + 3] << 24)) >>> 0 : -1);
+  let at: number;
+  if (m.type === 0x04) at = 0;
+  else if (d[0] === 1 || d[0] === 2) {
+    if (d[0] === 2 && d[3] === 0) return d.length >= 4; // no value stored
+    at = 4;
+  } else if (d[0] === 3) {
+    if (!(d[1] & 0x20)) return d.length >= 2;
+    at = 2;
+  } else return false;
+  const n = sizeAt(at);
+  return n >= 0 && at + 4 + n <= d.length;
+}
+
+/** Message flag combinations HDF5 refuses (H5O__chunk_deserialize): shared + don't-share, and the "was unknown" bit without "mark if unknown" or with "fail if unknown and writing". */
+function checkMessageFlags(f: number): void {
+  if ((f & 0x02 && f & 0x04) || (f & 0x20 && f & 0x08) || (f & 0x20 && !(f & 0x10))) no('bad flag combination for message');
+}
+
+/** strcmp on names (HDF5 orders a group's B-tree by it). */
+function compare(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
 }
 
 /** IEEE 754 binary16/32/64 as HDF5 describes them: precision, exponent location and size, mantissa size, bias, sign bit. */
@@ -501,6 +584,9 @@ function datatype(d: Uint8Array): Pick<ContiguousDataset, 'kind' | 'size' | 'lit
   const b0 = d[1];
   const size = d[4] | (d[5] << 8) | (d[6] << 16) | (d[7] << 24);
   const u16 = (at: number) => d[at] | (d[at + 1] << 8);
+  const version = d[0] >> 4;
+  if (version < 1 || version > 4) return null; // HDF5 refuses other versions
+  if (d.length < (cls === 1 ? 20 : 12)) return null; // the properties must be there
   if (cls === 0) {
     // Fixed-point: bit 0 byte order, bits 1–2 padding, bit 3 signed; all bits used.
     if (![1, 2, 4, 8].includes(size) || (b0 & 0x06) !== 0) return null;
