@@ -14,6 +14,7 @@ import {
   UnsupportedFeatureError,
 } from './errors.ts';
 import { openHdf5 } from './io/hdf5-h5wasm.ts';
+import { nodeFs } from './io/node-fs.ts';
 import type { Hdf5File } from './io/hdf5.ts';
 import { decodeText, readJsonArchitecture } from './formats/json.ts';
 import { isWeightStore, mergeWeightStores, parseShardIndex, readKerasArchive, readWeightStore, type WeightStore } from './formats/keras-v3.ts';
@@ -106,7 +107,7 @@ async function loadInput(src: string | Uint8Array, options: ImportOptions, label
   if (!isNode) throw new KerasImportError('file paths can only be read under Node', { file: label, hint: 'pass the file bytes (Uint8Array)' });
   // Synchronous stat/open/read: a few small calls, which through the thread pool (fs/promises) cost
   // milliseconds on a process's first read.
-  const fs = await import('node:fs');
+  const fs = await nodeFs();
   let stat;
   try {
     stat = fs.statSync(src);

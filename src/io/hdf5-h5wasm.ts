@@ -18,6 +18,7 @@
 import { CorruptFileError, UnsupportedFeatureError } from '../errors.ts';
 import type { AttrValue, DatasetData, DatasetInfo, Hdf5File } from './hdf5.ts';
 import { ContiguousLocator, type ByteSource, type ContiguousDataset } from './hdf5-contiguous.ts';
+import { nodeFs } from './node-fs.ts';
 import { halfToFloat } from './npy.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -258,7 +259,7 @@ export async function openHdf5(input: string | Uint8Array, label: string): Promi
   let release: () => void;
   allowedPaths.add(memPath);
   if (typeof input === 'string') {
-    const fs = await import('node:fs');
+    const fs = await nodeFs();
     readSyncFn ??= fs.readSync;
     let fd: number;
     let size: number;
