@@ -126,8 +126,9 @@ function installOpenGuard(M: H5Module): void {
  * the caller's buffer. When that read lands exactly on the buffer we passed, we only note where the bytes are
  * and copy them ourselves straight into the output typed array — with `fs.readSync` for a file on disk, or
  * from the in-memory file's bytes (MEMFS) — so the data crosses memory once instead of twice
- * (file → WASM heap → JS). That is what makes reading as fast as h5py. Any other read (metadata, the sieve
- * buffer, chunks, conversion buffers) goes through untouched.
+ * (file → WASM heap → JS). This serves contiguous datasets that the fast path (readContiguous) declines, e.g.
+ * in groups with dense link storage. Any other read (metadata, the sieve buffer, chunks, conversion buffers)
+ * goes through untouched.
  */
 interface Redirect {
   ptr: number;
