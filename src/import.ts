@@ -14,6 +14,7 @@ import {
   UnsupportedFeatureError,
 } from './errors.ts';
 import { openHdf5 } from './io/hdf5-h5wasm.ts';
+import { nodeFs } from './io/node-fs.ts';
 import type { Hdf5File } from './io/hdf5.ts';
 import { decodeText, readJsonArchitecture } from './formats/json.ts';
 import { isWeightStore, mergeWeightStores, parseShardIndex, readKerasArchive, readWeightStore, type WeightStore } from './formats/keras-v3.ts';
@@ -104,10 +105,12 @@ async function loadInput(src: string | Uint8Array, options: ImportOptions, label
   }
   const label = labelOverride ?? src;
   if (!isNode) throw new KerasImportError('file paths can only be read under Node', { file: label, hint: 'pass the file bytes (Uint8Array)' });
-  const fs = await import('node:fs/promises');
+  // Synchronous stat/open/read: a few small calls, which through the thread pool (fs/promises) cost
+  // milliseconds on a process's first read.
+  const fs = await nodeFs();
   let stat;
   try {
-    stat = await fs.stat(src);
+    stat = fs.statSync(src);
   } catch (e) {
     throw new KerasImportError(`cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
       file: label,
@@ -116,7 +119,12 @@ async function loadInput(src: string | Uint8Array, options: ImportOptions, label
     });
   }
   if (stat.isDirectory()) {
-    const entries = await fs.readdir(src).catch(() => [] as string[]);
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(src);
+    } catch {
+      // unreadable directory: reported as a directory below
+    }
     if (entries.includes('saved_model.pb')) {
       throw new UnsupportedFeatureError('this is a TensorFlow SavedModel directory, which is not supported', {
         file: label,
@@ -131,16 +139,16 @@ async function loadInput(src: string | Uint8Array, options: ImportOptions, label
     }
     throw new NotAKerasModelError('this is a directory, not a model file', { file: label });
   }
-  const fh = await fs.open(src, 'r');
+  const fd = fs.openSync(src, 'r');
   let head: Uint8Array;
   try {
     const buf = new Uint8Array(Math.min(SNIFF_BYTES, stat.size));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const bytesRead = fs.readSync(fd, buf, 0, buf.length, 0);
     head = buf.subarray(0, bytesRead);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
-  return { label, path: src, size: stat.size, sniffed: sniff(head), all: async () => new Uint8Array(await fs.readFile(src)) };
+  return { label, path: src, size: stat.size, sniffed: sniff(head), all: async () => new Uint8Array(await fs.promises.readFile(src)) };
 }
 
 function notAModel(input: Input): never {

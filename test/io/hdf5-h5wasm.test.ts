@@ -121,13 +121,16 @@ test('large datasets: direct file reads (path input), sliced reads, conversions'
   };
   const iramp = (i: number) => (i % 997) - 498;
   const saved = hdf5Tuning.sliceBytes;
+  const savedFast = hdf5Tuning.fastPath;
   try {
-    for (const slice of [saved, 20_000]) {
+    for (const [slice, fastPath] of [[saved, false], [20_000, false], [saved, true], [20_000, true]] as const) {
       hdf5Tuning.sliceBytes = slice;
+      hdf5Tuning.fastPath = fastPath;
       for (const mode of ['path', 'bytes'] as const) {
         const f = await openHdf5(mode === 'path' ? join(FIX, 'raw_big.h5') : new Uint8Array(readFileSync(join(FIX, 'raw_big.h5'))), 'raw_big.h5');
         try {
           const before = hdf5Tuning.directReads;
+          const fastBefore = hdf5Tuning.fastReads;
           const a = f.readDataset('/f32');
           assert.deepEqual(a.shape, [170, 100]);
           check(a.values, 17000);
@@ -137,7 +140,9 @@ test('large datasets: direct file reads (path input), sliced reads, conversions'
           const direct = hdf5Tuning.directReads - before;
           // Files on disk and in memory both take the direct path. (20 kB slices fall under HDF5's 64 KiB sieve
           // buffer and are copied normally; the bench covers direct reads of slices of a > 16 MB tensor.)
-          assert.equal(direct, slice === saved ? 2 : 0);
+          // With the fast path on, HDF5 is not involved at all for these two contiguous datasets.
+          assert.equal(direct, slice === saved && !fastPath ? 2 : 0);
+          assert.equal(hdf5Tuning.fastReads - fastBefore, fastPath ? 2 : 0);
           check(f.readDataset('/f32_be').values, 17000);
           check(f.readDataset('/f32_chunk1').values, 17000);
           check(f.readDataset('/f32_gzip').values, 17000);
@@ -149,6 +154,7 @@ test('large datasets: direct file reads (path input), sliced reads, conversions'
     }
   } finally {
     hdf5Tuning.sliceBytes = saved;
+    hdf5Tuning.fastPath = savedFast;
   }
 });
 
