@@ -71,7 +71,7 @@ export function readLegacyH5(h5: Hdf5File, opts: { readValues?: boolean } = {}):
       // `model_weights` with layer_names always): treat as corrupt only if there is no weights group at all.
       if (full) throw new CorruptFileError(`${wroot} has no 'layer_names' attribute`, { file: h5.label });
     } else {
-      groups = layerNames.map((name) => readGroup(h5, wroot, name, readValues));
+      groups = readGroups(h5, wroot, layerNames, readValues);
     }
     // Keras 3 writes variables owned by the model object itself here (not a layer); empty for
     // Sequential/Functional models. Anything in it would have nowhere to go.
@@ -108,30 +108,54 @@ function joinPath(...parts: string[]): string {
   return '/' + parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
 }
 
-function readGroup(h5: Hdf5File, wroot: string, name: string, readValues: boolean): WeightGroup {
+/**
+ * Every layer group's weights. With values, all datasets are read in one readDatasets call (one shared buffer);
+ * if that fails, the layers are read one weight at a time so the error names the layer and weight.
+ */
+function readGroups(h5: Hdf5File, wroot: string, layerNames: string[], readValues: boolean): WeightGroup[] {
+  const listed = layerNames.map((name) => ({ name, gpath: joinPath(wroot, name), names: weightNames(h5, wroot, name) }));
+  if (readValues) {
+    const paths = listed.flatMap((g) => g.names.map((w) => joinPath(g.gpath, w)));
+    let data: ReturnType<Hdf5File['readDatasets']> | null = null;
+    try {
+      data = h5.readDatasets(paths);
+    } catch {
+      // fall through: the per-weight reads below raise the precise error
+    }
+    if (data) {
+      let k = 0;
+      return listed.map((g) => ({
+        name: g.name,
+        weights: g.names.map((wname) => { const d = data![k++]; return { name: wname, shape: d.shape, dtype: d.dtype, values: d.values }; }),
+      }));
+    }
+  }
+  return listed.map((g) => ({ name: g.name, weights: g.names.map((wname) => readListedWeight(h5, g.gpath, g.name, wname, readValues)) }));
+}
+
+function weightNames(h5: Hdf5File, wroot: string, name: string): string[] {
   const gpath = joinPath(wroot, name);
   // Existence is checked only when a read fails: path lookups cost as much as small reads.
-  let names: string[];
   try {
-    names = h5.stringListAttr(gpath, 'weight_names') ?? [];
+    return h5.stringListAttr(gpath, 'weight_names') ?? [];
   } catch (e) {
     if (h5.kind(gpath) !== 'group') {
       throw new CorruptFileError(`layer_names lists '${name}' but the file has no group for it`, { file: h5.label, layer: name });
     }
     throw e;
   }
-  const weights = names.map((wname) => {
-    const dpath = joinPath(gpath, wname);
-    try {
-      return readWeight(h5, dpath, wname, readValues);
-    } catch (e) {
-      if (h5.kind(dpath) !== 'dataset') {
-        throw new WeightMismatchError(`weight '${wname}' listed in weight_names has no dataset at ${dpath}`, { file: h5.label, layer: name });
-      }
-      throw e;
+}
+
+function readListedWeight(h5: Hdf5File, gpath: string, layer: string, wname: string, readValues: boolean): WeightSpec {
+  const dpath = joinPath(gpath, wname);
+  try {
+    return readWeight(h5, dpath, wname, readValues);
+  } catch (e) {
+    if (h5.kind(dpath) !== 'dataset') {
+      throw new WeightMismatchError(`weight '${wname}' listed in weight_names has no dataset at ${dpath}`, { file: h5.label, layer });
     }
-  });
-  return { name, weights };
+    throw e;
+  }
 }
 
 export function readWeight(h5: Hdf5File, dpath: string, name: string, readValues: boolean): WeightSpec {

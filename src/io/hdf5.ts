@@ -36,5 +36,10 @@ export interface Hdf5File {
   stringListAttr(path: string, name: string): string[] | undefined;
   datasetInfo(path: string): DatasetInfo;
   readDataset(path: string): DatasetData;
+  /**
+   * Several datasets at once, in order: the same results as readDataset on each, but the implementation may
+   * give their values one shared buffer (views into it). Throws as readDataset would on the first bad one.
+   */
+  readDatasets(paths: string[]): DatasetData[];
   close(): void;
 }

@@ -264,3 +264,30 @@ test('damaged metadata (seeded bit flips): whenever the fast path returns values
   }
   assert.ok(agreed > 1000, `only ${agreed} fast reads compared`);
 });
+
+for (const name of ['default.h5', 'latest.h5']) {
+  test(`${name}: readDatasets = readDataset on each path, fast-path values sharing one buffer`, async () => {
+    const f = await openHdf5(join(FIX, name), name);
+    try {
+      const paths = Object.keys(expected[name]).filter((p) => !/\/(bools|empty|soft|unwritten)$/.test(p));
+      const one = paths.map((p) => { try { return f.readDataset(p); } catch { return null; } });
+      const readable = paths.filter((_, i) => one[i] !== null);
+      assert.ok(readable.length >= 20, `only ${readable.length} readable datasets`);
+      const before = hdf5Tuning.fastReads;
+      const many = f.readDatasets(readable);
+      const fastCount = hdf5Tuning.fastReads - before;
+      assert.ok(fastCount >= 15, `only ${fastCount} fast reads`);
+      const wanted = one.filter((d) => d !== null);
+      many.forEach((d, i) => {
+        assert.equal(d.dtype, wanted[i]!.dtype, readable[i]);
+        assert.deepEqual(d.shape, wanted[i]!.shape, readable[i]);
+        assert.deepEqual(bytesOf(d), bytesOf(wanted[i]!), `${readable[i]}: values differ`);
+      });
+      // the fast-path datasets share one buffer; each HDF5-read one has its own
+      assert.equal(new Set(many.map((d) => d.values.buffer)).size, many.length - fastCount + 1);
+      assert.throws(() => f.readDatasets([readable[0], '/model_weights/nope']), /nope/);
+    } finally {
+      f.close();
+    }
+  });
+}
