@@ -382,3 +382,11 @@ export function oneShape(s: (number | null)[] | (number | null)[][]): (number | 
 }
 
 export const tfl = { layers };
+
+/**
+ * Whether tfjs is recording a gradient tape (fit, tf.grads, custom training loops): tensors made from host
+ * data or cached between calls, and our kernels without gradients, would cut it. Inference shortcuts check this.
+ */
+export function recordingGradients(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth?: number } }).state.gradientDepth !== 0;
+}

@@ -14,7 +14,7 @@ import { WeightMismatchError } from '../errors.ts';
 import type { LayerSpec } from '../spec/types.ts';
 import { registerBuilder, type BuildContext } from './registry.ts';
 import { canUseWinograd, winogradConv2d } from '../kernels/winograd.ts';
-import { applyActivation, baseArgs, Cfg, clean, one, storedTensors, tfActivation, weightArgs } from './common.ts';
+import { applyActivation, baseArgs, Cfg, clean, one, recordingGradients, storedTensors, tfActivation, weightArgs } from './common.ts';
 
 type Shape = (number | null)[];
 
@@ -28,7 +28,8 @@ type Var = { read(): tf.Tensor };
 /**
  * tfjs' Conv2D, except that inference on wasm runs 3×3 stride-1 convolutions with ≥ 8 input channels
  * through our Winograd kernel (src/kernels/winograd.ts): 1.6-2.5× faster than XNNPACK's direct
- * convolution, same results up to float32 rounding. Training and every other case use tfjs' path.
+ * convolution, same results up to float32 rounding. Training (and any gradient recording: the kernel has no
+ * gradient) and every other case use tfjs' path.
  */
 export class KerasConv2D extends Conv2DBase {
   static className = 'KerasConv2D';
@@ -38,7 +39,7 @@ export class KerasConv2D extends Conv2DBase {
       kernel: Var; bias: Var | null; useBias: boolean; dataFormat: string; padding: string;
       strides: number[]; dilationRate: number | number[]; activation: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string };
     };
-    if (kwargs?.training || self.dataFormat !== 'channelsLast' || x.rank !== 4 || (x.shape[3] ?? 0) < 8 || tf.getBackend() !== 'wasm') {
+    if (kwargs?.training || recordingGradients() || self.dataFormat !== 'channelsLast' || x.rank !== 4 || (x.shape[3] ?? 0) < 8 || tf.getBackend() !== 'wasm') {
       return super.call(inputs, kwargs);
     }
     const kernel = self.kernel.read();

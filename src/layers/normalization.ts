@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initializers, layers } from '@tensorflow/tfjs-layers';
 import { registerBuilder } from './registry.ts';
-import { baseArgs, Cfg, clean, one, storedTensors, tfConstraint, tfRegularizer } from './common.ts';
+import { baseArgs, Cfg, clean, one, recordingGradients, storedTensors, tfConstraint, tfRegularizer } from './common.ts';
 
 // tfjs' BatchNormalization class (not exported): taken from an instance so the subclass keeps its
 // weights, training path and serialization.
@@ -22,7 +22,8 @@ export class KerasBatchNormalization extends BatchNormBase {
     const self = this as unknown as { axis: number; epsilon: number; movingMean: V; movingVariance: V; gamma: V | null; beta: V | null };
     const axis = self.axis < 0 ? self.axis + x.rank : self.axis;
     if (kwargs?.training) return super.call(inputs, kwargs);
-    if (axis === x.rank - 1 && x.size > 0 && tf.getBackend() === 'wasm') return this.affineAsDepthwise(x, self);
+    // (not while gradients are recorded: the cached scale and shift are not on the tape)
+    if (axis === x.rank - 1 && x.size > 0 && tf.getBackend() === 'wasm' && !recordingGradients()) return this.affineAsDepthwise(x, self);
     if (axis === x.rank - 1 && x.rank <= 4) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       const shape = x.shape.map((d, i) => (i === axis ? d : 1));

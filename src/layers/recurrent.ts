@@ -13,6 +13,7 @@ const { serialization } = tf;
 import { InvalidConfigError, UnsupportedFeatureError, WeightMismatchError } from '../errors.ts';
 import type { LayerSpec, WeightSpec } from '../spec/types.ts';
 import { registerBuilder, type BuildContext, type LayerBuilder } from './registry.ts';
+import { recordingGradients } from './common.ts';
 
 type Tensor = tf.Tensor;
 type Kwargs = Record<string, unknown>;
@@ -160,7 +161,8 @@ function gatesOf(kind: CellKind): number {
  */
 export function splitTime(x: Tensor): Tensor[] {
   const steps = x.shape[0];
-  if (tf.getBackend() !== 'wasm' || steps <= 1) return tf.unstack(x);
+  // (a host copy is not on the gradient tape: while gradients are recorded, unstack)
+  if (tf.getBackend() !== 'wasm' || steps <= 1 || recordingGradients()) return tf.unstack(x);
   const data = x.dataSync();
   const per = x.size / steps;
   const shape = x.shape.slice(1);
@@ -346,22 +348,55 @@ export class KerasRNN extends layers.Layer {
     return tf.tidy(() => this.run(list[0], list.slice(1), mask));
   }
 
-  /** Sequence in, outputs per Keras: [output, ...states] with return_state, else output. */
-  run(x: Tensor, initialStates: Tensor[], mask: Tensor | null): Tensor | Tensor[] {
-    if (!this.vars) throw new InvalidConfigError('layer used before it was built', { layer: this.name });
-    const { kind, units, activation: act, recurrentActivation: ract, goBackwards, returnSequences, returnState } = this.args;
-    const [batch, steps, feat] = x.shape;
-    const kernel = this.vars.kernel.read();
-    const recurrent = this.vars.recurrent.read();
-    const bias = this.vars.bias ? this.vars.bias.read() : null;
+  /**
+   * The weights split per gate (and hard-sigmoid-folded). Outside gradient recording they are kept until a
+   * variable changes (keyed on the variables' dataIds): recomputing them per call costs a few ops, and fresh
+   * tensors also make XNNPACK re-create and re-pack its matMul operators for every call.
+   */
+  private gateWeights(): GateWeights {
+    const v = this.vars!;
+    const key = [v.kernel.read().dataId, v.recurrent.read().dataId, v.bias?.read().dataId];
+    if (recordingGradients()) return this.computeGateWeights();
+    if (this.cachedGates && this.cachedGates.key.every((k, i) => k === key[i])) return this.cachedGates.w;
+    this.disposeCachedGates();
+    let w!: GateWeights;
+    tf.tidy(() => {
+      const g = this.computeGateWeights();
+      const keep = <T extends Tensor | null>(t: T): T => (t ? tf.keep(t) : t);
+      w = { ...g, kParts: g.kParts.map(keep), rParts: g.rParts.map(keep), bParts: g.bParts.map(keep), recHBias: keep(g.recHBias) };
+    });
+    this.cachedGates = { key, w };
+    return w;
+  }
+
+  private cachedGates: { key: unknown[]; w: GateWeights } | null = null;
+
+  private disposeCachedGates(): void {
+    const c = this.cachedGates;
+    if (!c) return;
+    // (a single-gate cell uses the variables themselves: those belong to the layer)
+    const own = new Set<unknown>([this.vars?.kernel.read(), this.vars?.recurrent.read(), this.vars?.bias?.read()]);
+    for (const t of [...c.w.kParts, ...c.w.rParts, ...c.w.bParts, c.w.recHBias]) if (t && !own.has(t)) t.dispose();
+    this.cachedGates = null;
+  }
+
+  override dispose(): ReturnType<layers.Layer['dispose']> {
+    this.disposeCachedGates();
+    return super.dispose();
+  }
+
+  private computeGateWeights(): GateWeights {
+    const { kind, units, recurrentActivation: ract } = this.args;
+    const kernel = this.vars!.kernel.read();
+    const recurrent = this.vars!.recurrent.read();
+    const bias = this.vars!.bias ? this.vars!.bias.read() : null;
     let inputBias: Tensor | null = bias;
     let recurrentBias: Tensor | null = null;
     if (bias && kind === 'gru' && this.args.resetAfter) {
       [inputBias, recurrentBias] = tf.unstack(bias);
     }
-
-    // Input projections for all timesteps at once, one matMul per gate: [T*B, F] · [F, u]. Gates are kept
-    // in separate tensors so no step has to slice a fused [B, G*u] result (slicing is costly on wasm).
+    // One matMul per gate (input projection and recurrent step): gates are kept in separate tensors so no
+    // step has to slice a fused [B, G*u] result (slicing is costly on wasm).
     const g = gatesOf(kind);
     const kParts = g === 1 ? [kernel] : tf.split(kernel, g, 1);
     const rParts = g === 1 ? [recurrent] : tf.split(recurrent, g, 1);
@@ -375,7 +410,7 @@ export class KerasRNN extends layers.Layer {
       recHBias = bh;
     }
     // A hard-sigmoid gate is clip(s·(x·K + h·U + b) + o): scaling K, U and b by s and adding o to b once
-    // per call leaves only the clip in every step (the same numbers up to float32 rounding).
+    // leaves only the clip in every step (the same numbers up to float32 rounding).
     let gateAct = ract;
     if (ract.hardSigmoid) {
       const { slope, offset } = ract.hardSigmoid;
@@ -386,6 +421,15 @@ export class KerasRNN extends layers.Layer {
       }
       if (kind !== 'simple') gateAct = (t) => tf.clipByValue(t, 0, 1);
     }
+    return { kParts, rParts, bParts, recHBias, gateAct };
+  }
+
+  /** Sequence in, outputs per Keras: [output, ...states] with return_state, else output. */
+  run(x: Tensor, initialStates: Tensor[], mask: Tensor | null): Tensor | Tensor[] {
+    if (!this.vars) throw new InvalidConfigError('layer used before it was built', { layer: this.name });
+    const { kind, units, activation: act, goBackwards, returnSequences, returnState } = this.args;
+    const [batch, steps, feat] = x.shape;
+    const { kParts, rParts, bParts, recHBias, gateAct } = this.gateWeights();
     const seq = goBackwards ? tf.reverse(x, 1) : x;
     const xFlat = tf.reshape(tf.transpose(seq, [1, 0, 2]), [steps * batch, feat]);
     const streams = kParts.map((k, i) => {
@@ -406,7 +450,7 @@ export class KerasRNN extends layers.Layer {
 
     let step: (xt: Tensor[], s: Tensor[]) => Tensor[];
     if (kind === 'simple') {
-      step = ([xt], [h]) => [act(tf.add(xt, tf.matMul(h, recurrent)))];
+      step = ([xt], [h]) => [act(tf.add(xt, tf.matMul(h, rParts[0])))];
     } else if (kind === 'lstm') {
       const [ui, uf, uc, uo] = rParts;
       step = ([xi, xf, xc, xo], [h, c]) => {
@@ -447,6 +491,7 @@ export class KerasRNN extends layers.Layer {
 serialization.registerClass(KerasRNN);
 
 type LayerVar = ReturnType<layers.Layer['addWeight']>;
+interface GateWeights { kParts: Tensor[]; rParts: Tensor[]; bParts: (Tensor | null)[]; recHBias: Tensor | null; gateAct: ActivationFn }
 
 // ---------------------------------------------------------------------------------------------
 // ConvLSTM1D / 2D / 3D

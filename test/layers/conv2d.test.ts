@@ -58,3 +58,23 @@ describe('Conv2D on wasm', () => {
     });
   }
 });
+
+test('Conv2D under a gradient tape without training=true (custom loops) runs tfjs\' differentiable conv', async () => {
+  await useBackend('wasm');
+  const layer = new KerasConv2D({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', useBias: true, kernelInitializer: 'glorotUniform' });
+  const x = tf.randomUniform([2, 6, 6, 8], -1, 1, 'float32', 3);
+  layer.apply(x);
+  const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
+  const orig = engine.runKernel;
+  const seen: string[] = [];
+  engine.runKernel = function (name: string, ...rest: unknown[]) { seen.push(name); return orig.call(this, name, ...rest); };
+  try {
+    // tfjs' wasm backend has no Conv2DBackpropFilter kernel, so the backward pass itself fails there (a tfjs
+    // limitation; training convolutions needs the cpu backend); the forward pass must not use our kernel.
+    assert.throws(() => tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar), /Conv2DBackpropFilter/);
+  } finally {
+    engine.runKernel = orig;
+  }
+  assert.ok(seen.includes('Conv2D'), `kernels: ${seen.join(', ')}`);
+  assert.ok(!seen.includes('KerasImportWinogradConv2D'));
+});

@@ -74,3 +74,18 @@ describe('BatchNormalization inference after its weights change', () => {
     assert.ok(tf.memory().numTensors < before, 'dispose frees the cached tensors too');
   });
 });
+
+test('BatchNormalization inference under a gradient tape: gradients reach gamma and beta', async () => {
+  await useBackend('wasm');
+  const layer = new KerasBatchNormalization({ name: 'bn3', axis: -1, epsilon: 1e-3, center: true, scale: true, gammaInitializer: 'ones' } as never) as unknown as { apply(x: unknown): tf.Tensor };
+  const x = tf.tensor2d([[1, 2], [3, 5]]);
+  layer.apply(x);
+  const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x), tf.tensor2d([[1, 2], [3, 4]]))) as tf.Scalar);
+  const names = Object.keys(grads);
+  const gamma = names.find((k) => /bn3.*gamma/.test(k));
+  const beta = names.find((k) => /bn3.*beta/.test(k));
+  assert.ok(gamma && beta, `gradients for ${names.join(', ')}`);
+  // d/dβ of Σ w·y = Σ_rows w: [4, 6]
+  assert.deepEqual(Array.from(grads[beta].dataSync()), [4, 6]);
+  assert.ok(tf.max(tf.abs(grads[gamma])).dataSync()[0] > 0);
+});

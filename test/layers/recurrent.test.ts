@@ -6,6 +6,7 @@ import '../../src/layers/recurrent.ts';
 import { WeightMismatchError, UnsupportedFeatureError } from '../../src/errors.ts';
 import { getBuilder } from '../../src/layers/registry.ts';
 import { useBackend } from '../../src/runtime/backend.ts';
+import { createRandom } from '../../src/initializers/random.ts';
 import { assertClose, ctxFor, layerSpecFor, loadCases, runEager, runModel, type Case } from './recurrent_fixtures.ts';
 
 const cases = loadCases('recurrent.json');
@@ -76,5 +77,56 @@ describe('recurrent weight and config errors', () => {
     const outs = layer.apply(x, { mask }) as tf.Tensor[];
     assert.equal(outs.length, 3);
     assert.equal(tf.memory().numTensors - startCount, 3, 'only the three outputs survive a call');
+  });
+});
+
+describe('(wasm) per-gate weights kept between predictions', () => {
+  before(async () => { await useBackend('wasm'); });
+  for (const name of ['K1_LSTM_12_tensors_hard_sigmoid', 'GRU_reset_after=True_return_sequences=True_return_state=True']) {
+    it(`${name}: new weights are used after setWeights`, () => {
+      const c = cases.find((k) => k.name === name)!;
+      const spec = layerSpecFor(c);
+      const ctx = ctxFor(c);
+      const builder = getBuilder(c.className)!;
+      const build = () => {
+        const layer = builder.create(spec, ctx);
+        const x = tfl.input({ shape: c.inputs[0].shape.slice(1) });
+        return { layer, m: tfl.model({ inputs: x, outputs: layer.apply(x) as tfl.SymbolicTensor | tfl.SymbolicTensor[] }) };
+      };
+      const first = (m: tfl.LayersModel) => { const y = m.predict(tf.tensor(c.inputs[0].values, c.inputs[0].shape)); return (Array.isArray(y) ? y[0] : y).dataSync().slice(); };
+      const a = build();
+      const w = builder.convertWeights!(spec, a.layer, ctx);
+      a.layer.setWeights(w);
+      const before = first(a.m);
+      const halved = w.map((t) => tf.mul(t, 0.5));
+      a.layer.setWeights(halved);
+      const after = first(a.m);
+      const b = build();
+      b.layer.setWeights(halved);
+      const fresh = first(b.m);
+      assert.ok(before.some((v, i) => Math.abs(v - after[i]) > 1e-3), 'halving the weights changes the output');
+      after.forEach((v, i) => assert.ok(Math.abs(v - fresh[i]) < 1e-6, `after setWeights ${v} vs a fresh layer ${fresh[i]}`));
+    });
+  }
+
+  it('training still reaches the weights (gradients flow through the per-gate split)', () => {
+    const x = tfl.input({ shape: [5, 3] });
+    const c = cases.find((k) => k.name === 'K1_LSTM_12_tensors_hard_sigmoid')!;
+    const layer = getBuilder('LSTM')!.create({ ...layerSpecFor(c), config: { ...c.config, return_sequences: false } }, ctxFor(c));
+    const y = tfl.layers.dense({ units: 1 }).apply(layer.apply(x) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: x, outputs: y });
+    const rng = createRandom(7);
+    layer.setWeights(layer.getWeights().map((w) => tf.tensor(Float32Array.from({ length: w.size }, () => rng.uniform() - 0.5), w.shape)));
+    m.compile({ optimizer: tf.train.adam(0.05), loss: 'meanSquaredError' });
+    const xs = tf.randomUniform([32, 5, 3], -1, 1, 'float32', 1);
+    const ys = tf.reshape(tf.sum(xs, [1, 2]), [32, 1]);
+    m.predict(xs); // warms the inference cache before training
+    const k0 = layer.getWeights()[0].dataSync().slice();
+    return m.fit(xs, ys, { epochs: 40, verbose: 0 }).then((h) => {
+      const loss = h.history.loss as number[];
+      assert.ok(loss[loss.length - 1] < 0.5 * loss[0], `loss ${loss[0]} → ${loss[loss.length - 1]}`);
+      const k1 = layer.getWeights()[0].dataSync();
+      assert.ok(k0.some((v, i) => Math.abs(v - k1[i]) > 1e-4), 'the kernel was trained');
+    });
   });
 });
