@@ -57,8 +57,15 @@ function wasmBytes(): Uint8Array<ArrayBuffer> {
 
 /** Compile the kernel asynchronously (required once in browsers before the first call; optional in Node). */
 export async function prepareWinograd(): Promise<void> {
-  if (!compiled) compiled = await WebAssembly.compile(wasmBytes());
+  if (compiled || compileError) return;
+  try {
+    compiled = await WebAssembly.compile(wasmBytes());
+  } catch (e) {
+    // e.g. an engine without WebAssembly SIMD: Conv2D then keeps tfjs' own kernel (winogradUnsupportedReason says why)
+    compileError = e instanceof Error ? e.message : String(e);
+  }
 }
+let compileError: string | null = null;
 
 function exportsFor(memory: WebAssembly.Memory): WinogradExports {
   let ex = instances.get(memory);
@@ -86,6 +93,11 @@ export function winogradUnsupportedReason(
   opts: { padding: string; strides?: number | readonly number[]; dilations?: number | readonly number[]; dtype?: tf.DataType },
 ): string | null {
   if (tf.getBackend() !== 'wasm') return `backend is ${tf.getBackend()}, not wasm`;
+  if (compileError) return `the kernel does not compile here (${compileError})`;
+  const memory = (tf.backend() as unknown as Partial<WasmBackendLike>).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return 'the wasm backend exposes no WebAssembly.Memory to share';
+  // The threaded build's memory is shared; the kernel module imports a plain one (and runs on one thread).
+  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return 'the threaded wasm build (shared memory) is not supported';
   if (xShape.length !== 4 || filterShape.length !== 4) return 'input and filter must be rank 4 (NHWC, HWIO)';
   if (filterShape[0] !== 3 || filterShape[1] !== 3) return `filter is ${filterShape[0]}×${filterShape[1]}, not 3×3`;
   if (filterShape[2] !== xShape[3]) return `filter has ${filterShape[2]} input channels, input has ${xShape[3]}`;
