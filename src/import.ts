@@ -219,7 +219,7 @@ async function fromHdf5(input: Input, options: ImportOptions): Promise<ModelSpec
       });
     }
     // Full model. Read the config first; the weights may come from options.weights instead.
-    const contents = readLegacyH5(h5, { readValues: !options.weights });
+    const contents = await readLegacyH5(h5, { readValues: !options.weights });
     if (!contents.modelConfig) throw new CorruptFileError('model_config is empty', { file: input.label });
     const config = parseKerasJson(contents.modelConfig, input.label);
     const version = versionOf(contents.kerasVersion, () => (contents.keras1 ? 1 : (detectConfigMajor(config) ?? 2)), options);
@@ -319,7 +319,7 @@ async function fromJson(text: string, label: string, options: ImportOptions, pol
   try {
     const kind = legacyKind(h5);
     if (kind) {
-      const contents = readLegacyH5(h5);
+      const contents = await readLegacyH5(h5);
       const recorded = contents.kerasVersion ?? arch.kerasVersion;
       const version = versionOf(recorded, () => (contents.keras1 ? 1 : (detectConfigMajor(arch.config) ?? 2)), options);
       const spec = normalizeModelConfig(arch.config, {
@@ -352,7 +352,7 @@ async function attachWeightsFile(spec: ModelSpec, weights: string | Uint8Array, 
   try {
     const kind = legacyKind(h5);
     if (kind) {
-      const contents: LegacyH5Contents = readLegacyH5(h5);
+      const contents: LegacyH5Contents = await readLegacyH5(h5);
       attachLegacyWeights(spec, contents.groups, { source: winput.label, match: kind === 'keras0' ? 'position' : 'auto' });
     } else if (isWeightStore(h5)) {
       attachStoreWeights(spec, readWeightStore(h5), winput.label);

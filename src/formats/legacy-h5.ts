@@ -51,7 +51,7 @@ function str(h5: Hdf5File, path: string, name: string): string | null {
  * HDF5 iteration order (alphabetical) is never used.
  * With `readValues: false` only names, shapes and dtypes are read (values empty).
  */
-export function readLegacyH5(h5: Hdf5File, opts: { readValues?: boolean } = {}): LegacyH5Contents {
+export async function readLegacyH5(h5: Hdf5File, opts: { readValues?: boolean } = {}): Promise<LegacyH5Contents> {
   const kind = legacyKind(h5);
   if (!kind) throw new CorruptFileError('HDF5 file has no Keras attributes', { file: h5.label });
   const readValues = opts.readValues ?? true;
@@ -71,7 +71,7 @@ export function readLegacyH5(h5: Hdf5File, opts: { readValues?: boolean } = {}):
       // `model_weights` with layer_names always): treat as corrupt only if there is no weights group at all.
       if (full) throw new CorruptFileError(`${wroot} has no 'layer_names' attribute`, { file: h5.label });
     } else {
-      groups = readGroups(h5, wroot, layerNames, readValues);
+      groups = await readGroups(h5, wroot, layerNames, readValues);
     }
     // Keras 3 writes variables owned by the model object itself here (not a layer); empty for
     // Sequential/Functional models. Anything in it would have nowhere to go.
@@ -109,16 +109,17 @@ function joinPath(...parts: string[]): string {
 }
 
 /**
- * Every layer group's weights. With values, all datasets are read in one readDatasets call (one shared buffer);
+ * Every layer group's weights. With values, all datasets are read in one readDatasetsAsync call (one shared buffer,
+ * overlapped reads);
  * if that fails, the layers are read one weight at a time so the error names the layer and weight.
  */
-function readGroups(h5: Hdf5File, wroot: string, layerNames: string[], readValues: boolean): WeightGroup[] {
+async function readGroups(h5: Hdf5File, wroot: string, layerNames: string[], readValues: boolean): Promise<WeightGroup[]> {
   const listed = layerNames.map((name) => ({ name, gpath: joinPath(wroot, name), names: weightNames(h5, wroot, name) }));
   if (readValues) {
     const paths = listed.flatMap((g) => g.names.map((w) => joinPath(g.gpath, w)));
     let data: ReturnType<Hdf5File['readDatasets']> | null = null;
     try {
-      data = h5.readDatasets(paths);
+      data = await h5.readDatasetsAsync(paths);
     } catch {
       // fall through: the per-weight reads below raise the precise error
     }

@@ -24,6 +24,8 @@ export interface ByteSource {
   read(pos: number, len: number): Uint8Array;
   /** Fills `dst` with the bytes at `pos`. */
   readInto(pos: number, dst: Uint8Array): void;
+  /** The same, asynchronously, where the source can overlap several reads (a file: Node's I/O threads). */
+  readIntoAsync?(pos: number, dst: Uint8Array): Promise<void>;
 }
 
 export interface ContiguousDataset {

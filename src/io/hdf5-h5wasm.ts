@@ -169,6 +169,8 @@ function installDirectRead(M: H5Module): void {
 
 type ReadSync = (fd: number, buf: Uint8Array, off: number, len: number, pos: number) => number;
 let readSyncFn: ReadSync | null = null;
+type ReadAsync = (fd: number, buf: Uint8Array, off: number, len: number, pos: number, cb: (err: Error | null, got: number) => void) => void;
+let readAsyncFn: ReadAsync | null = null;
 
 /** Property of a disk-backed MEMFS node holding the real file's descriptor. */
 const DISK_FD = Symbol('keras-import disk fd');
@@ -229,9 +231,20 @@ function fileSource(fd: number, size: number): ByteSource {
     }
     return b;
   };
+  const readIntoAsync = async (pos: number, b: Uint8Array): Promise<void> => {
+    if (pos < 0 || pos + b.length > size) throw new RangeError('read outside the file');
+    let done = 0;
+    while (done < b.length) {
+      const got = await new Promise<number>((resolve, reject) =>
+        readAsyncFn!(fd, b, done, b.length - done, pos + done, (err, n) => (err ? reject(err) : resolve(n))));
+      if (got <= 0) throw new RangeError('short read');
+      done += got;
+    }
+  };
   return {
     size,
     readInto,
+    readIntoAsync,
     read(pos, len) {
       if (pos < 0 || pos + len > size) throw new RangeError('read outside the file');
       const k = Math.floor(pos / BLOCK);
@@ -262,6 +275,7 @@ export async function openHdf5(input: string | Uint8Array, label: string): Promi
   if (typeof input === 'string') {
     const fs = await nodeFs();
     readSyncFn ??= fs.readSync;
+    readAsyncFn ??= fs.read as unknown as ReadAsync;
     let fd: number;
     let size: number;
     try {
@@ -557,6 +571,39 @@ class H5WasmFile implements Hdf5File {
       if (c) return this.readContiguous(path, c);
     }
     return this.readThroughHdf5(path);
+  }
+
+  /**
+   * readDatasets with the plain float32/int32 fast-path datasets read by parallel asynchronous reads of at
+   * most 4 MB each. Node runs them on its I/O threads, so copying 200 MB of weights out of the page cache
+   * uses both cores: ~65 ms instead of ~105 ms for one synchronous reader on this 2-core machine.
+   */
+  async readDatasetsAsync(paths: string[]): Promise<DatasetData[]> {
+    const src = this.source;
+    const fast = hdf5Tuning.fastPath && this.locator && !this.closed && src?.readIntoAsync;
+    if (!fast) return this.readDatasets(paths);
+    const located = paths.map((p) => this.locator!.locate(p));
+    let total = 0;
+    for (const c of located) if (c) total += (c.nbytes / c.size) * 4;
+    const slab = total > 0 ? new ArrayBuffer(total) : null;
+    let at = 0;
+    const pending: Promise<void>[] = [];
+    const PIECE = 4 * 1024 * 1024;
+    const out = paths.map((p, i) => {
+      const c = located[i];
+      if (!c) return this.readThroughHdf5(p);
+      const n = c.nbytes / c.size;
+      const values = c.kind === 'float' ? new Float32Array(slab!, at, n) : new Int32Array(slab!, at, n);
+      at += n * 4;
+      // (anything to convert, uint32 included, takes the synchronous decoding path)
+      if (!(c.size === 4 && c.littleEndian && (c.kind === 'float' || c.signed))) return this.readContiguous(p, c, values);
+      hdf5Tuning.fastReads++;
+      const bytes = new Uint8Array(values.buffer, values.byteOffset, c.nbytes);
+      for (let o = 0; o < c.nbytes; o += PIECE) pending.push(src.readIntoAsync!(c.offset + o, bytes.subarray(o, Math.min(c.nbytes, o + PIECE))));
+      return { dtype: c.kind === 'float' ? 'float32' : 'int32', shape: c.shape, values } as DatasetData;
+    });
+    await Promise.all(pending);
+    return out;
   }
 
   readDatasets(paths: string[]): DatasetData[] {

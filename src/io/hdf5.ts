@@ -41,5 +41,7 @@ export interface Hdf5File {
    * give their values one shared buffer (views into it). Throws as readDataset would on the first bad one.
    */
   readDatasets(paths: string[]): DatasetData[];
+  /** readDatasets, free to overlap the reads (the same results). */
+  readDatasetsAsync(paths: string[]): Promise<DatasetData[]>;
   close(): void;
 }

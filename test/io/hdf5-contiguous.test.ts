@@ -291,3 +291,23 @@ for (const name of ['default.h5', 'latest.h5']) {
     }
   });
 }
+
+for (const name of ['default.h5', 'latest.h5']) {
+  test(`${name}: readDatasetsAsync (overlapped file reads) = readDataset on each path`, async () => {
+    const f = await openHdf5(join(FIX, name), name);
+    try {
+      const paths = Object.keys(expected[name]).filter((p) => !/\/(bools|empty|soft|unwritten)$/.test(p));
+      const readable = paths.filter((p) => { try { f.readDataset(p); return true; } catch { return false; } });
+      const one = readable.map((p) => f.readDataset(p));
+      const many = await f.readDatasetsAsync(readable);
+      many.forEach((d, i) => {
+        assert.equal(d.dtype, one[i].dtype, readable[i]);
+        assert.deepEqual(d.shape, one[i].shape, readable[i]);
+        assert.deepEqual(bytesOf(d), bytesOf(one[i]), `${readable[i]}: values differ`);
+      });
+      await assert.rejects(f.readDatasetsAsync([readable[0], '/model_weights/nope']), /nope/);
+    } finally {
+      f.close();
+    }
+  });
+}
