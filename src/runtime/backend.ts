@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UnsupportedFeatureError } from '../errors.ts';
 import { prepareWinograd } from '../kernels/winograd.ts';
+import { registerWasmGradientKernels } from './wasm-gradients.ts';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 let wasmPathsSet = false;
@@ -29,6 +30,7 @@ export async function useBackend(name: string = DEFAULT_BACKEND, opts: { threads
   }
   if (name === 'wasm') {
     await prepareWasm(opts.threads);
+    registerWasmGradientKernels();
     // Conv2D's Winograd kernel (11 KB): browsers compile modules over 4 KiB only asynchronously on the main thread
     await prepareWinograd();
   }
