@@ -42,6 +42,11 @@ export interface ContiguousDataset {
 }
 
 class Unrecognised extends Error {}
+/**
+ * Structure that is certainly damaged (not merely outside what we parse): reported as such rather than handed to
+ * HDF5, which loops forever on some damaged global heaps (seen with a single flipped bit in an object size).
+ */
+export class DamagedStructure extends Error {}
 const no = (why: string): never => {
   throw new Unrecognised(why);
 };
@@ -63,6 +68,8 @@ export interface FixedStringAttribute {
   /** HDF5 string padding: 0 NUL-terminated, 1 NUL-padded, 2 space-padded. */
   pad: number;
   bytes: Uint8Array;
+  /** Variable-length strings (h5py 3's `str` attributes): the values, read from the global heap. */
+  strings?: string[];
 }
 
 /** A group's children: object header address per name, or null for links we do not follow. */
@@ -80,6 +87,7 @@ export class ContiguousLocator {
   private ready: boolean | null = null;
   private readonly groups = new Map<number, Children | null>();
   private readonly headers = new Map<number, Message[]>();
+  private readonly heapCollections = new Map<number, Map<number, Uint8Array>>();
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
 
   constructor(private readonly src: ByteSource) {}
@@ -94,8 +102,10 @@ export class ContiguousLocator {
 
   /**
    * The attribute `name` of the object at `path` when it is a fixed-length string attribute (how h5py stores
-   * NumPy `S` arrays such as Keras' layer_names and weight_names, and h5py 2 stored bytes such as model_config);
-   * null for anything else, including an absent attribute (HDF5 then answers, e.g. for dense attribute storage).
+   * NumPy `S` arrays such as Keras' layer_names and weight_names, and h5py 2 stored bytes such as model_config)
+   * or a variable-length string one (h5py 3's `str`, e.g. model_config); null for anything else, including an
+   * absent attribute (HDF5 then answers, e.g. for dense attribute storage). Throws DamagedStructure for a
+   * damaged global heap.
    */
   stringAttribute(path: string, name: string): FixedStringAttribute | null {
     return this.guard(() => {
@@ -169,13 +179,67 @@ export class ContiguousLocator {
     p += pad8(typeSize);
     const shape = this.dataspace(d.subarray(p, p + spaceSize));
     p += pad8(spaceSize);
-    // String class, fixed length (a variable-length string is a class 9 sequence and goes to HDF5).
-    if (!shape || (t[0] & 0x0f) !== 3) return null;
+    if (!shape) return null;
+    // Variable-length string: class 9, type 1; each element is a length and a global heap ID.
+    if ((t[0] & 0x0f) === 9 && (t[1] & 0x0f) === 1) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const each = 4 + this.offsetSize + 4;
+      if (p + n * each > d.length) return null;
+      const strings: string[] = [];
+      for (let i = 0; i < n; i++, p += each) {
+        const len = ContiguousLocator.uint(d, p, 4);
+        const collection = this.addrAt(d, p + 4);
+        const index = ContiguousLocator.uint(d, p + 4 + this.offsetSize, 4);
+        if (len === 0 && (collection === 0 || collection === UNDEF)) { strings.push(''); continue; }
+        const obj = this.heapObject(collection, index);
+        if (len > obj.length) throw new DamagedStructure(`a string of ${len} bytes in a global heap object of ${obj.length}`);
+        const str = obj.subarray(0, len);
+        const nul = str.indexOf(0);
+        strings.push(this.utf8(nul < 0 ? str : str.subarray(0, nul)));
+      }
+      return { shape, size: 0, pad: 0, bytes: new Uint8Array(0), strings };
+    }
+    // String class, fixed length.
+    if ((t[0] & 0x0f) !== 3) return null;
     const pad = t[1] & 0x0f;
     const size = t[4] | (t[5] << 8) | (t[6] << 16) | (t[7] << 24);
     const n = shape.reduce((a, b) => a * b, 1);
     if (pad > 2 || size <= 0 || p + n * size > d.length) return null;
     return { shape, size, pad, bytes: d.subarray(p, p + n * size) };
+  }
+
+  /**
+   * Object `index` of the global heap collection at `addr` (IV.E). The whole collection is walked and checked
+   * once (signature, version, every object inside the collection, the index present): a damaged one is a
+   * DamagedStructure, never HDF5's to read.
+   */
+  private heapObject(addr: number, index: number): Uint8Array {
+    let objects = this.heapCollections.get(addr);
+    if (!objects) {
+      const L = this.lengthSize;
+      const head = this.bytes(addr, 8 + L);
+      if (head[0] !== 0x47 || head[1] !== 0x43 || head[2] !== 0x4f || head[3] !== 0x4c) throw new DamagedStructure('global heap collection without its GCOL signature');
+      if (head[4] !== 1) no(`global heap version ${head[4]}`);
+      const size = this.lenAt(head, 8);
+      if (size < 8 + L || size > this.src.size) throw new DamagedStructure(`global heap collection of ${size} bytes`);
+      const c = this.bytes(addr, size).slice();
+      objects = new Map();
+      for (let p = 8 + L; p + 8 + L <= size; ) {
+        const idx = ContiguousLocator.uint(c, p, 2);
+        const osize = this.lenAt(c, p + 8);
+        if (idx === 0) break; // free space: the rest of the collection
+        const start = p + 8 + L;
+        const next = start + Math.ceil(osize / 8) * 8;
+        if (next > size) throw new DamagedStructure(`global heap object ${idx} of ${osize} bytes overruns its collection`);
+        if (objects.has(idx)) throw new DamagedStructure(`global heap object ${idx} appears twice`);
+        objects.set(idx, c.subarray(start, start + osize));
+        p = next;
+      }
+      this.heapCollections.set(addr, objects);
+    }
+    const obj = objects.get(index);
+    if (!obj) throw new DamagedStructure(`global heap object ${index} is missing`);
+    return obj;
   }
 
   // --- primitive reads ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@
  */
 import { CorruptFileError, UnsupportedFeatureError } from '../errors.ts';
 import type { AttrValue, DatasetData, DatasetInfo, Hdf5File } from './hdf5.ts';
-import { ContiguousLocator, type ByteSource, type ContiguousDataset } from './hdf5-contiguous.ts';
+import { ContiguousLocator, DamagedStructure, type ByteSource, type ContiguousDataset } from './hdf5-contiguous.ts';
 import { nodeFs } from './node-fs.ts';
 import { halfToFloat } from './npy.ts';
 
@@ -458,12 +458,21 @@ class H5WasmFile implements Hdf5File {
     const known = this.attrCache.get(path);
     if (known && !known.includes(name)) return undefined;
     if (hdf5Tuning.fastPath && this.locator && !this.closed) {
-      // Fast path for fixed-length string attributes (Keras' names and configs), read from the object header.
-      const a = this.locator.stringAttribute(path, name);
+      // Fast path for string attributes (Keras' names and configs), read from the object header (and the global
+      // heap for variable-length ones).
+      let a: ReturnType<ContiguousLocator['stringAttribute']>;
+      try {
+        a = this.locator.stringAttribute(path, name);
+      } catch (e) {
+        if (e instanceof DamagedStructure) {
+          throw new CorruptFileError(`attribute ${path}@${name} is damaged (${e.message})`, { file: this.label, hint: 'the file is corrupt; re-download or re-save it' });
+        }
+        throw e;
+      }
       if (a) {
         hdf5Tuning.fastAttrs++;
         const n = a.shape.reduce((x, y) => x * y, 1);
-        const values = decodeStrings(a.bytes, a.bytes, { size: a.size, strpad: a.pad, vlen: false } as Meta, n);
+        const values = a.strings ?? decodeStrings(a.bytes, a.bytes, { size: a.size, strpad: a.pad, vlen: false } as Meta, n);
         return a.shape.length === 0 ? values[0] : values;
       }
     }
