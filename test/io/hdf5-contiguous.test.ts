@@ -32,21 +32,16 @@ const bytesOf = (d: DatasetData) => new Uint8Array(d.values.buffer, d.values.byt
 
 /** Reads `path` both ways; asserts identical results; says whether the fast path served it. */
 function readBothWays(f: Hdf5File, path: string): { fast: boolean; error?: unknown } {
-  let slow: DatasetData | null = null;
-  let slowError: unknown = null;
-  try {
-    slow = withFastPath(false, () => f.readDataset(path));
-  } catch (e) {
-    slowError = e;
-  }
+  const attempt = (on: boolean): { data: DatasetData | null; error: unknown } => {
+    try {
+      return { data: withFastPath(on, () => f.readDataset(path)), error: null };
+    } catch (e) {
+      return { data: null, error: e };
+    }
+  };
+  const { data: slow, error: slowError } = attempt(false);
   const before = hdf5Tuning.fastReads;
-  let fastData: DatasetData | null = null;
-  let fastError: unknown = null;
-  try {
-    fastData = withFastPath(true, () => f.readDataset(path));
-  } catch (e) {
-    fastError = e;
-  }
+  const { data: fastData, error: fastError } = attempt(true);
   const fast = hdf5Tuning.fastReads > before;
   if (slowError || fastError) {
     // Same outcome: both refuse, with the same kind of error (e.g. a dtype that cannot be a weight).
