@@ -110,8 +110,7 @@ function joinPath(...parts: string[]): string {
 
 /**
  * Every layer group's weights. With values, all datasets are read in one readDatasetsAsync call (one shared buffer,
- * overlapped reads);
- * if that fails, the layers are read one weight at a time so the error names the layer and weight.
+ * overlapped reads); if that fails, the layers are read one weight at a time so the error names the layer and weight.
  */
 async function readGroups(h5: Hdf5File, wroot: string, layerNames: string[], readValues: boolean): Promise<WeightGroup[]> {
   const listed = layerNames.map((name) => ({ name, gpath: joinPath(wroot, name), names: weightNames(h5, wroot, name) }));
