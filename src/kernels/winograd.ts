@@ -3,7 +3,7 @@
  * dilation 1, 'same' or 'valid' padding, NHWC float32, optional bias and fused relu. F(4×4)
  * multiplies 4× less than the direct convolution XNNPACK runs, F(2×2) 2.25× less; winogradTileFor
  * picks one per shape (F(4×4) where it multiplies ≤ 0.8× what F(2×2) does, edge tiles counted,
- * and C ≤ 128). bench/conv.ts: F(4×4) is 1.4-1.6× faster than F(2×2) and 2.1-4.1× faster than
+ * and C ≤ 128). bench/conv.ts: F(4×4) is 1.3-1.6× faster than F(2×2) and 2.1-4.1× faster than
  * tfjs' FusedConv2D from 8 input channels up, 1.3× at 3. canUseWinograd says whether it *can* run
  * a convolution, not whether it pays: callers should also require C ≥ 8 (measured with F(2×2)
  * only; not revisited for F(4×4)).
@@ -42,7 +42,7 @@ const TILES_PER_BLOCK_4 = 32;
  * 4×4 tile, F(2×2) 16 per 2×2 tile; F(4×4) is taken where that count, with partial tiles at the
  * edges, is at most 0.8× F(2×2)'s (its transforms cost more per tile), and only up to C = 128: its
  * rounding error grows with C (max |Δ| / max |y| against XNNPACK 6.7e-6 at C = 128, 1.3e-5 at 256,
- * over the 1e-5 the tests hold). bench/conv.ts measured F(4×4) 1.4-1.6× faster than F(2×2) on every
+ * over the 1e-5 the tests hold). bench/conv.ts measured F(4×4) 1.3-1.6× faster than F(2×2) on every
  * shape there (outputs 8×8 and up).
  */
 export function winogradTileFor(outHeight: number, outWidth: number, inChannels: number): 2 | 4 {
