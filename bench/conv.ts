@@ -1,14 +1,16 @@
 /**
- * Winograd F(2×2, 3×3) (src/kernels/winograd.ts) vs tfjs' FusedConv2D (XNNPACK) on the wasm backend,
+ * Winograd (src/kernels/winograd.ts, its default tile choice, and F(2×2, 3×3) forced) vs tfjs'
+ * FusedConv2D (XNNPACK) on the wasm backend,
  * on the 3×3 stride-1 convolutions of mlcommons/tiny ResNet8 (batch 32) plus a few other shapes,
- * each with bias + relu as in the model. A and B are interleaved; each run times `reps` calls;
- * best and median ms per call over the runs, and the peer ratio (XNNPACK time / ours).
+ * each with bias + relu as in the model. A, B and C are interleaved (rotating order); each run times
+ * `reps` calls; best and median ms per call over the runs, the peer ratio (XNNPACK time / ours) and
+ * the default's gain over F(2×2) (F(2×2) time / default's).
  *
  * Run: `npm run bench -- conv`, or `node --import tsx bench/conv.ts [--runs N] [--reps N]`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/runtime/backend.ts';
-import { winogradConv2d } from '../src/kernels/winograd.ts';
+import { winogradConv2d, winogradTileFor } from '../src/kernels/winograd.ts';
 
 const SHAPES: { name: string; x: [number, number, number, number]; k: number; padding: 'same' | 'valid' }[] = [
   { name: 'resnet8 conv 32×32×16→16', x: [32, 32, 32, 16], k: 16, padding: 'same' },
@@ -28,7 +30,7 @@ export async function run(): Promise<void> {
   const reps = argv.includes('--reps') ? Number(argv[argv.indexOf('--reps') + 1]) : 10;
   await useBackend('wasm');
   console.log(`wasm backend, single thread; ${runs} interleaved runs × ${reps} calls; ms per call, best (median)`);
-  const rows = [['shape', 'xnnpack fused.conv2d', 'winograd', 'speedup best (median)', 'max |Δ| / max |y|']];
+  const rows = [['shape', 'xnnpack fused.conv2d', 'winograd F(2×2)', 'winograd (tile)', 'vs xnnpack best (median)', 'vs F(2×2)', 'max |Δ| / max |y|']];
   for (const s of SHAPES) {
     const [n, h, w, c] = s.x;
     const x = tf.randomUniform(s.x, -1, 1, 'float32', 1) as tf.Tensor4D;
@@ -36,19 +38,24 @@ export async function run(): Promise<void> {
     const b = tf.randomUniform([s.k], -0.1, 0.1, 'float32', 3) as tf.Tensor1D;
     const A = () => tf.fused.conv2d({ x, filter: f, strides: 1, pad: s.padding, bias: b, activation: 'relu' });
     const B = () => winogradConv2d(x, f, { padding: s.padding, bias: b, activation: 'relu' });
+    const C = () => winogradConv2d(x, f, { padding: s.padding, bias: b, activation: 'relu', tile: 2 });
+    const tile = s.padding === 'same' ? winogradTileFor(h, w, c) : winogradTileFor(h - 2, w - 2, c);
     // agreement, and warm-up (first calls compile and allocate)
     const ya = A(), yb = B();
     const err = tf.max(tf.abs(tf.sub(ya, yb))).dataSync()[0] / tf.max(tf.abs(ya)).dataSync()[0];
     tf.dispose([ya, yb]);
-    for (let i = 0; i < 3; i++) { A().dispose(); B().dispose(); }
-    const ta: number[] = [], tb: number[] = [];
+    for (let i = 0; i < 3; i++) { A().dispose(); B().dispose(); C().dispose(); }
+    const ta: number[] = [], tb: number[] = [], tc: number[] = [];
     const time = (fn: () => tf.Tensor) => { const t0 = performance.now(); for (let i = 0; i < reps; i++) fn().dispose(); return (performance.now() - t0) / reps; };
     for (let r = 0; r < runs; r++) {
-      if (r % 2) { tb.push(time(B)); ta.push(time(A)); } else { ta.push(time(A)); tb.push(time(B)); }
+      const order: [() => tf.Tensor, number[]][] = [[A, ta], [B, tb], [C, tc]];
+      for (let i = 0; i < 3; i++) { const [fn, t] = order[(r + i) % 3]; t.push(time(fn)); }
     }
-    const bestA = Math.min(...ta), bestB = Math.min(...tb);
-    rows.push([`${s.name} [${n},${h},${w},${c}]`, `${bestA.toFixed(2)} (${median(ta).toFixed(2)})`, `${bestB.toFixed(2)} (${median(tb).toFixed(2)})`,
-      `${(bestA / bestB).toFixed(2)}× (${(median(ta) / median(tb)).toFixed(2)}×)`, err.toExponential(1)]);
+    const bestA = Math.min(...ta), bestB = Math.min(...tb), bestC = Math.min(...tc);
+    const ms = (t: number[]) => `${Math.min(...t).toFixed(2)} (${median(t).toFixed(2)})`;
+    rows.push([`${s.name} [${n},${h},${w},${c}]`, ms(ta), ms(tc), `${ms(tb)} F(${tile}×${tile})`,
+      `${(bestA / bestB).toFixed(2)}× (${(median(ta) / median(tb)).toFixed(2)}×)`,
+      `${(bestC / bestB).toFixed(2)}× (${(median(tc) / median(tb)).toFixed(2)}×)`, err.toExponential(1)]);
     tf.dispose([x, f, b]);
   }
   const wd = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

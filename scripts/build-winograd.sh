@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 clang --target=wasm32 -msimd128 -O3 -ffreestanding -fno-builtin -nostdlib \
   -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all \
-  -Wl,--export=wg_conv -Wl,--export=wg_workspace_floats \
+  -Wl,--export=wg_conv -Wl,--export=wg_workspace_floats -Wl,--export=wg4_conv -Wl,--export=wg4_workspace_floats \
   -o "$tmp/wg.wasm" "$src"
 
 # The module runs inside tfjs' heap: it must not initialise memory (data segments) nor touch the

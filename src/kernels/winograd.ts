@@ -1,10 +1,12 @@
 /**
- * Winograd F(2×2, 3×3) convolution for tfjs' `wasm` backend: 3×3 kernels, stride 1, dilation 1,
- * 'same' or 'valid' padding, NHWC float32, optional bias and fused relu. It multiplies 2.25× less
- * than the direct convolution XNNPACK runs: 1.6-2.5× faster than tfjs' FusedConv2D from 16 input
- * channels up, 1.4× at 8, but slower (0.9×) at 3, where the transforms dominate (bench/conv.ts).
- * canUseWinograd says whether it *can* run a convolution, not whether it pays: callers should
- * also require C ≥ 8.
+ * Winograd F(4×4, 3×3) and F(2×2, 3×3) convolution for tfjs' `wasm` backend: 3×3 kernels, stride 1,
+ * dilation 1, 'same' or 'valid' padding, NHWC float32, optional bias and fused relu. F(4×4)
+ * multiplies 4× less than the direct convolution XNNPACK runs, F(2×2) 2.25× less; winogradTileFor
+ * picks one per shape (F(4×4) where it multiplies ≤ 0.8× what F(2×2) does, edge tiles counted,
+ * and C ≤ 128). bench/conv.ts: F(4×4) is 1.3-1.6× faster than F(2×2) and 2.1-4.1× faster than
+ * tfjs' FusedConv2D from 8 input channels up, 1.3× at 3. canUseWinograd says whether it *can* run
+ * a convolution, not whether it pays: callers should also require C ≥ 8 (measured with F(2×2)
+ * only; not revisited for F(4×4)).
  *
  * The kernel (src/kernels/winograd.c, embedded by scripts/build-winograd.sh) is a WebAssembly SIMD
  * module that imports the backend's own memory, so it reads the input, filter and bias tensors in
@@ -25,17 +27,40 @@ export interface WinogradOptions {
   padding: WinogradPadding;
   bias?: tf.Tensor1D;
   activation?: WinogradActivation;
+  /** Output tile: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3); default picks per shape (winogradTileFor). */
+  tile?: 2 | 4;
 }
 
 const KERNEL_NAME = 'KerasImportWinogradConv2D';
 /** Output tiles (2×2 pixels each) per block: keeps V, M and U in L2 (≤ ~0.8 MB at C = K = 64). */
 const TILES_PER_BLOCK = 64;
+/** F(4×4) tiles (4×4 pixels each) per block: 36 planes instead of 16, so fewer tiles keep V and M in L2. */
+const TILES_PER_BLOCK_4 = 32;
+
+/**
+ * The tile winogradConv2d uses for an OH×OW output from C input channels: F(4×4) multiplies 36 per
+ * 4×4 tile, F(2×2) 16 per 2×2 tile; F(4×4) is taken where that count, with partial tiles at the
+ * edges, is at most 0.8× F(2×2)'s (its transforms cost more per tile), and only up to C = 128: its
+ * rounding error grows with C (max |Δ| / max |y| against XNNPACK 6.7e-6 at C = 128, 1.3e-5 at 256,
+ * over the 1e-5 the tests hold). bench/conv.ts measured F(4×4) 1.3-1.6× faster than F(2×2) on every
+ * shape there (outputs 8×8 and up).
+ */
+export function winogradTileFor(outHeight: number, outWidth: number, inChannels: number): 2 | 4 {
+  if (inChannels > 128) return 2;
+  const f4 = 36 * Math.ceil(outHeight / 4) * Math.ceil(outWidth / 4);
+  const f2 = 16 * Math.ceil(outHeight / 2) * Math.ceil(outWidth / 2);
+  return f4 <= 0.8 * f2 ? 4 : 2;
+}
 
 interface WinogradExports {
   wg_conv(x: number, g: number, bias: number, y: number, ws: number,
     n: number, h: number, w: number, c: number, k: number, oh: number, ow: number,
     padTop: number, padLeft: number, act: number, tilesPerBlock: number): void;
   wg_workspace_floats(c: number, k: number, tilesPerBlock: number): number;
+  wg4_conv(x: number, g: number, bias: number, y: number, ws: number,
+    n: number, h: number, w: number, c: number, k: number, oh: number, ow: number,
+    padTop: number, padLeft: number, act: number, tilesPerBlock: number): void;
+  wg4_workspace_floats(c: number, k: number, tilesPerBlock: number): number;
 }
 
 /** The parts of tfjs' BackendWasm this kernel uses (its class is not exported with these members typed). */
@@ -136,7 +161,10 @@ export function winogradConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, opts: Winogr
   if (activation !== 'linear' && activation !== 'relu') throw new Error(`winogradConv2d: activation '${activation}' (only linear, relu)`);
   registerOnce();
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
-  return tf.engine().runKernel(KERNEL_NAME, inputs, { pad: opts.padding, activation } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  const oh = opts.padding === 'same' ? x.shape[1] : x.shape[1] - 2, ow = opts.padding === 'same' ? x.shape[2] : x.shape[2] - 2;
+  const tile = opts.tile ?? winogradTileFor(oh, ow, x.shape[3]);
+  if (tile !== 2 && tile !== 4) throw new Error(`winogradConv2d: tile ${tile} (only 2, 4)`);
+  return tf.engine().runKernel(KERNEL_NAME, inputs, { pad: opts.padding, activation, tile } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 let registered = false;
@@ -146,7 +174,7 @@ function registerOnce(): void {
   registered = true;
 }
 
-function winogradKernel(args: { inputs: Record<string, tf.TensorInfo>; backend: WasmBackendLike; attrs: { pad: WinogradPadding; activation: WinogradActivation } }): tf.TensorInfo {
+function winogradKernel(args: { inputs: Record<string, tf.TensorInfo>; backend: WasmBackendLike; attrs: { pad: WinogradPadding; activation: WinogradActivation; tile: 2 | 4 } }): tf.TensorInfo {
   const { inputs: { x, filter, bias }, backend, attrs } = args;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], 1, 1, attrs.pad);
   const out = backend.makeOutput(info.outShape, 'float32');
@@ -159,12 +187,14 @@ function winogradKernel(args: { inputs: Record<string, tf.TensorInfo>; backend: 
   const ex = exportsFor(wasm.asm.memory);
   const [n, h, w, c] = x.shape;
   const k = filter.shape[3];
-  const ws = wasm._malloc(4 * ex.wg_workspace_floats(c, k, TILES_PER_BLOCK));
+  const four = attrs.tile === 4;
+  const tpb = four ? TILES_PER_BLOCK_4 : TILES_PER_BLOCK;
+  const ws = wasm._malloc(4 * (four ? ex.wg4_workspace_floats(c, k, tpb) : ex.wg_workspace_floats(c, k, tpb)));
   if (!ws) throw new Error('winogradConv2d: out of wasm memory for the workspace');
   try {
-    ex.wg_conv(offset(x), offset(filter), bias ? offset(bias) : 0, offset(out), ws,
+    (four ? ex.wg4_conv : ex.wg_conv)(offset(x), offset(filter), bias ? offset(bias) : 0, offset(out), ws,
       n, h, w, c, k, info.outHeight, info.outWidth, info.padInfo.top, info.padInfo.left,
-      attrs.activation === 'relu' ? 1 : 0, TILES_PER_BLOCK);
+      attrs.activation === 'relu' ? 1 : 0, tpb);
   } finally {
     wasm._free(ws);
   }

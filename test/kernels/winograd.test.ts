@@ -1,5 +1,5 @@
 /**
- * Winograd F(2×2, 3×3) on the wasm backend against a float64 direct convolution written here (and
+ * Winograd F(2×2, 3×3) and F(4×4, 3×3) on the wasm backend against a float64 direct convolution written here (and
  * against tfjs' own conv2d), over odd sizes, channel counts that are not multiples of 4 or 8, batch
  * 1, 'same'/'valid', bias and relu, and tile counts that span several blocks and images.
  */
@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/runtime/backend.ts';
-import { canUseWinograd, winogradConv2d, winogradUnsupportedReason } from '../../src/kernels/winograd.ts';
+import { canUseWinograd, winogradConv2d, winogradTileFor, winogradUnsupportedReason } from '../../src/kernels/winograd.ts';
 import { WINOGRAD_SOURCE_SHA256, WINOGRAD_WASM_BASE64 } from '../../src/kernels/winograd-wasm.ts';
 import { createRandom, type RandomSource } from '../../src/initializers/random.ts';
 
@@ -48,11 +48,12 @@ const CASES: [number[], number, 'same' | 'valid', boolean, boolean][] = [
   [[3, 20, 18, 5], 12, 'same', true, true], // 270 tiles: several blocks, blocks spanning images
   [[2, 8, 8, 64], 64, 'same', true, true],
   [[1, 9, 10, 33], 31, 'valid', true, false],
+  [[1, 6, 7, 128], 8, 'same', true, false], // the most channels the default gives F(4×4)
 ];
 
 describe('winogradConv2d on wasm', () => {
-  for (const [shape, k, padding, hasBias, relu] of CASES) {
-    test(`${shape.join('×')} → ${k}, ${padding}${hasBias ? ', bias' : ''}${relu ? ', relu' : ''}`, async () => {
+  for (const [shape, k, padding, hasBias, relu] of CASES) for (const tile of [2, 4] as const) {
+    test(`F(${tile}×${tile}) ${shape.join('×')} → ${k}, ${padding}${hasBias ? ', bias' : ''}${relu ? ', relu' : ''}`, async () => {
       await useBackend('wasm');
       const rng = createRandom(shape.reduce((a, b) => a * 31 + b, k));
       const c = shape[3];
@@ -64,7 +65,7 @@ describe('winogradConv2d on wasm', () => {
       const b = bs ? tf.tensor1d(bs) : undefined;
       assert.ok(canUseWinograd(x.shape, g.shape, { padding }));
       const before = tf.memory().numTensors;
-      const y = winogradConv2d(x, g, { padding, bias: b, activation: relu ? 'relu' : 'linear' });
+      const y = winogradConv2d(x, g, { padding, bias: b, activation: relu ? 'relu' : 'linear', tile });
       assert.equal(tf.memory().numTensors, before + 1);
       const ref = reference(xs, shape, gs, k, padding === 'same' ? 1 : 0, bs, relu);
       assert.deepEqual(y.shape, ref.shape);
@@ -79,6 +80,18 @@ describe('winogradConv2d on wasm', () => {
       tf.dispose([x, g, y, tfy, ...(b ? [b] : [])]);
     });
   }
+
+  test('F(4×4) is chosen where it multiplies at most 0.8× what F(2×2) does, up to 128 input channels', () => {
+    // 36 per 4×4 tile vs 16 per 2×2 tile, edges counted as whole tiles
+    assert.equal(winogradTileFor(32, 32, 64), 4); // 64·36 vs 256·16
+    assert.equal(winogradTileFor(8, 8, 64), 4); // 4·36 vs 16·16
+    assert.equal(winogradTileFor(4, 4, 64), 4); // 36 vs 64
+    assert.equal(winogradTileFor(5, 5, 64), 2); // 4·36 = 144 vs 9·16 = 144
+    assert.equal(winogradTileFor(2, 2, 64), 2); // 36 vs 16
+    assert.equal(winogradTileFor(1, 9, 64), 2); // 3·36 = 108 vs 5·16 = 80
+    assert.equal(winogradTileFor(32, 32, 128), 4);
+    assert.equal(winogradTileFor(32, 32, 129), 2); // F(4×4)'s rounding error grows with C
+  });
 
   test('still correct after the backend memory grows between calls', async () => {
     await useBackend('wasm');
