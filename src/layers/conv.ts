@@ -13,7 +13,7 @@ import { initializers, layers } from '@tensorflow/tfjs-layers';
 import { WeightMismatchError } from '../errors.ts';
 import type { LayerSpec } from '../spec/types.ts';
 import { registerBuilder, type BuildContext } from './registry.ts';
-import { canUseWinograd, winogradConv2d } from '../kernels/winograd.ts';
+import { canUseWinograd, winogradConv2d, winogradTileFor } from '../kernels/winograd.ts';
 import { applyActivation, baseArgs, Cfg, clean, one, recordingGradients, storedTensors, tfActivation, weightArgs } from './common.ts';
 
 type Shape = (number | null)[];
@@ -26,9 +26,9 @@ const Conv2DBase = layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as u
 type Var = { read(): tf.Tensor };
 
 /**
- * tfjs' Conv2D, except that inference on wasm runs 3×3 stride-1 convolutions with ≥ 8 input channels
- * through our Winograd kernel (src/kernels/winograd.ts): 1.6-2.5× faster than XNNPACK's direct
- * convolution, same results up to float32 rounding. Training (and any gradient recording: the kernel has no
+ * tfjs' Conv2D, except that inference on wasm runs 3×3 stride-1 convolutions through our Winograd kernel
+ * (src/kernels/winograd.ts; with fewer than 8 input channels only where it picks F(4×4)): 1.4-3.7× faster than
+ * XNNPACK's direct convolution, same results up to float32 rounding. Training (and any gradient recording: the kernel has no
  * gradient) and every other case use tfjs' path.
  */
 export class KerasConv2D extends Conv2DBase {
@@ -39,13 +39,17 @@ export class KerasConv2D extends Conv2DBase {
       kernel: Var; bias: Var | null; useBias: boolean; dataFormat: string; padding: string;
       strides: number[]; dilationRate: number | number[]; activation: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string };
     };
-    if (kwargs?.training || recordingGradients() || self.dataFormat !== 'channelsLast' || x.rank !== 4 || (x.shape[3] ?? 0) < 8 || tf.getBackend() !== 'wasm') {
+    if (kwargs?.training || recordingGradients() || self.dataFormat !== 'channelsLast' || x.rank !== 4 || tf.getBackend() !== 'wasm') {
       return super.call(inputs, kwargs);
     }
     const kernel = self.kernel.read();
     if (!canUseWinograd(x.shape, kernel.shape, { padding: self.padding, strides: self.strides, dilations: self.dilationRate, dtype: x.dtype })) {
       return super.call(inputs, kwargs);
     }
+    // Below 8 input channels only F(4×4) pays (1.36× XNNPACK at C = 3; F(2×2) 0.95×, bench/conv.ts).
+    const [, h, w, c] = x.shape;
+    const valid = self.padding === 'valid' ? 2 : 0;
+    if (c < 8 && winogradTileFor(h - valid, w - valid, c) !== 4) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       const act = self.activation.getClassName();
       const fused = act === 'relu' || act === 'linear';

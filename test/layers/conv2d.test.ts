@@ -15,7 +15,8 @@ const CASES: Case[] = [
   { name: 'relu, same, bias', shape: [2, 9, 9, 16], filters: 12, kernel: 3, strides: 1, padding: 'same', activation: 'relu', useBias: true, winograd: true },
   { name: 'linear, valid, no bias', shape: [1, 7, 10, 8], filters: 5, kernel: 3, strides: 1, padding: 'valid', activation: 'linear', useBias: false, winograd: true },
   { name: 'tanh after the kernel', shape: [3, 6, 5, 9], filters: 7, kernel: 3, strides: 1, padding: 'same', activation: 'tanh', useBias: true, winograd: true },
-  { name: '3 input channels: tfjs', shape: [2, 8, 8, 3], filters: 4, kernel: 3, strides: 1, padding: 'same', activation: 'relu', useBias: true, winograd: false },
+  { name: '3 input channels, 8×8 output: F(4×4) Winograd', shape: [2, 8, 8, 3], filters: 4, kernel: 3, strides: 1, padding: 'same', activation: 'relu', useBias: true, winograd: true },
+  { name: '3 input channels, 2×2 output (F(2×2) would be chosen): tfjs', shape: [2, 2, 2, 3], filters: 4, kernel: 3, strides: 1, padding: 'same', activation: 'relu', useBias: true, winograd: false },
   { name: 'stride 2: tfjs', shape: [2, 8, 8, 16], filters: 4, kernel: 3, strides: 2, padding: 'same', activation: 'relu', useBias: true, winograd: false },
   { name: '5×5: tfjs', shape: [2, 8, 8, 16], filters: 4, kernel: 5, strides: 1, padding: 'same', activation: 'linear', useBias: true, winograd: false },
 ];
