@@ -134,6 +134,28 @@ static inline void gemm_4x8(const float *Ve, const float *u, float *Me, int Cp, 
  * (bottom/right padding is implied by OH/OW). bias may be 0 (none). act: 0 linear, 1 relu.
  * T: tiles per block, a positive multiple of 4.
  */
+/* Padding tiles of a block (ntp rounds nt up to the micro-kernel's 4 tiles): zeros in every plane, never
+   denormal garbage. */
+static void zero_pad_tiles(float *V, int planes, int vs, int nt, int ntp, int Cp) {
+  const v zero = wasm_f32x4_splat(0.f);
+  for (int t = nt; t < ntp; t++)
+    for (int e = 0; e < planes; e++)
+      for (int c = 0; c < Cp; c += 4) ST(V + e * vs + t * Cp + c, zero);
+}
+
+/* One independent GEMM per transform plane, M_e = V_e · U_e. Kept out of line: unrolled over a constant plane
+   count (36 for F(4x4)), clang's code ran slower under V8. */
+__attribute__((noinline))
+static void gemm_planes(const float *V, const float *U, float *M, int planes, int vs, int us, int ms, int ntp, int Cp, int Kp) {
+  for (int e = 0; e < planes; e++) {
+    const float *Ve = V + e * vs, *Ue = U + e * us;
+    float *Me = M + e * ms;
+    for (int k = 0; k < Kp; k += 8)
+      for (int t = 0; t < ntp; t += 4)
+        gemm_4x8(Ve + t * Cp, Ue + k * Cp, Me + t * Kp + k, Cp, Kp);
+  }
+}
+
 EXPORT("wg_conv")
 void wg_conv(const float *x, const float *g, const float *bias, float *y, float *ws,
              int N, int H, int W, int C, int K, int OH, int OW, int padT, int padL, int act, int T) {
@@ -172,18 +194,9 @@ void wg_conv(const float *x, const float *g, const float *bias, float *y, float 
       }
       if (++tx == TW) { tx = 0; if (++ty == TH) { ty = 0; n++; } }
     }
-    for (int t = nt; t < ntp; t++)  /* padding tiles: zeros, never denormal garbage */
-      for (int e = 0; e < 16; e++)
-        for (int c = 0; c < Cp; c += 4) ST(V + e * vs + t * Cp + c, zero);
-
+    zero_pad_tiles(V, 16, vs, nt, ntp, Cp);
     /* 16 independent GEMMs */
-    for (int e = 0; e < 16; e++) {
-      const float *Ve = V + e * vs, *Ue = U + e * us;
-      float *Me = M + e * ms;
-      for (int k = 0; k < Kp; k += 8)
-        for (int t = 0; t < ntp; t += 4)
-          gemm_4x8(Ve + t * Cp, Ue + k * Cp, Me + t * Kp + k, Cp, Kp);
-    }
+    gemm_planes(V, U, M, 16, vs, us, ms, ntp, Cp, Kp);
 
     /* output transform Aᵀ m A, Aᵀ = [1 1 1 0; 0 1 −1 −1], + bias, activation */
     n = t0 / per; ty = (t0 % per) / TW; tx = (t0 % per) % TW;
@@ -402,18 +415,8 @@ void wg4_conv(const float *x, const float *g, const float *bias, float *y, float
       }
       if (++tx == TW) { tx = 0; if (++ty == TH) { ty = 0; n++; } }
     }
-    for (int t = nt; t < ntp; t++)
-      _Pragma("clang loop unroll(full)")
-      for (int e = 0; e < 36; e++)
-        for (int c = 0; c < Cp; c += 4) ST(V + e * vs + t * Cp + c, zero);
-
-    for (int e = 0; e < 36; e++) {
-      const float *Ve = V + e * vs, *Ue = U + e * us;
-      float *Me = M + e * ms;
-      for (int k = 0; k < Kp; k += 8)
-        for (int t = 0; t < ntp; t += 4)
-          gemm_4x8(Ve + t * Cp, Ue + k * Cp, Me + t * Kp + k, Cp, Kp);
-    }
+    zero_pad_tiles(V, 36, vs, nt, ntp, Cp);
+    gemm_planes(V, U, M, 36, vs, us, ms, ntp, Cp, Kp);
 
     n = t0 / per; ty = (t0 % per) / TW; tx = (t0 % per) % TW;
     for (int t = 0; t < nt; t++) {
