@@ -589,37 +589,33 @@ class H5WasmFile implements Hdf5File {
    */
   async readDatasetsAsync(paths: string[]): Promise<DatasetData[]> {
     const src = this.source;
-    const fast = hdf5Tuning.fastPath && this.locator && !this.closed && src?.readIntoAsync;
-    if (!fast) return this.readDatasets(paths);
-    const located = paths.map((p) => this.locator!.locate(p));
-    let total = 0;
-    for (const c of located) if (c) total += (c.nbytes / c.size) * 4;
-    const slab = total > 0 ? new ArrayBuffer(total) : null;
-    let at = 0;
+    if (!src?.readIntoAsync) return this.readDatasets(paths);
     const pending: Promise<void>[] = [];
     const PIECE = 4 * 1024 * 1024;
-    const out = paths.map((p, i) => {
-      const c = located[i];
-      if (!c) return this.readThroughHdf5(p);
-      const n = c.nbytes / c.size;
-      const values = c.kind === 'float' ? new Float32Array(slab!, at, n) : new Int32Array(slab!, at, n);
-      at += n * 4;
+    const out = this.readEach(paths, (p, c, values) => {
       // (anything to convert, uint32 included, takes the synchronous decoding path)
-      if (!(c.size === 4 && c.littleEndian && (c.kind === 'float' || c.signed))) return this.readContiguous(p, c, values);
+      if (!isPlainCopy(c)) return this.readContiguous(p, c, values);
       hdf5Tuning.fastReads++;
       const bytes = new Uint8Array(values.buffer, values.byteOffset, c.nbytes);
       for (let o = 0; o < c.nbytes; o += PIECE) pending.push(src.readIntoAsync!(c.offset + o, bytes.subarray(o, Math.min(c.nbytes, o + PIECE))));
-      return { dtype: c.kind === 'float' ? 'float32' : 'int32', shape: c.shape, values } as DatasetData;
+      return { dtype: c.kind === 'float' ? 'float32' : 'int32', shape: c.shape, values };
     });
     await Promise.all(pending);
     return out;
   }
 
   readDatasets(paths: string[]): DatasetData[] {
-    const fast = hdf5Tuning.fastPath && this.locator && !this.closed;
-    const located = paths.map((p) => (fast ? this.locator!.locate(p) : null));
-    // The fast-path datasets share one ArrayBuffer: V8 collects garbage for every ~64 MB of new external
-    // memory, and one allocation instead of one per weight took ~9 ms of GC off a 200 MB first read.
+    return this.readEach(paths, (p, c, values) => this.readContiguous(p, c, values));
+  }
+
+  /**
+   * Datasets in order: the fast-path ones through `fast`, with their values carved out of one ArrayBuffer (V8
+   * collects garbage for every ~64 MB of new external memory, and one allocation instead of one per weight took
+   * ~9 ms of GC off a 200 MB first read); the others through HDF5.
+   */
+  private readEach(paths: string[], fast: (path: string, c: ContiguousDataset, values: Float32Array | Int32Array) => DatasetData): DatasetData[] {
+    const on = hdf5Tuning.fastPath && this.locator && !this.closed;
+    const located = paths.map((p) => (on ? this.locator!.locate(p) : null));
     let total = 0;
     for (const c of located) if (c) total += (c.nbytes / c.size) * 4;
     const slab = total > 0 ? new ArrayBuffer(total) : null;
@@ -630,7 +626,7 @@ class H5WasmFile implements Hdf5File {
       const n = c.nbytes / c.size;
       const values = c.kind === 'float' ? new Float32Array(slab!, at, n) : new Int32Array(slab!, at, n);
       at += n * 4;
-      return this.readContiguous(p, c, values);
+      return fast(p, c, values);
     });
   }
 
@@ -659,7 +655,7 @@ class H5WasmFile implements Hdf5File {
       }
     };
     hdf5Tuning.fastReads++;
-    if (c.size === 4 && c.littleEndian && (dtype === 'float32' || dtype === 'int32')) {
+    if (isPlainCopy(c)) {
       // No conversion: the file's bytes are the values.
       read(c.offset, new Uint8Array(values.buffer, values.byteOffset, c.nbytes));
       return { dtype, shape: c.shape, values };
@@ -765,6 +761,11 @@ class H5WasmFile implements Hdf5File {
       this.onClose?.();
     }
   }
+}
+
+/** float32 or int32, little-endian: the file's bytes are the values. */
+function isPlainCopy(c: ContiguousDataset): boolean {
+  return c.size === 4 && c.littleEndian && (c.kind === 'float' || c.signed);
 }
 
 /** Reverses the byte order of each `size`-byte element in place. */
@@ -876,4 +877,3 @@ function decodeInto(
     out[at + i] = v;
   }
 }
-

@@ -390,3 +390,39 @@ export const tfl = { layers };
 export function recordingGradients(): boolean {
   return (tf.engine() as unknown as { state: { gradientDepth?: number } }).state.gradientDepth !== 0;
 }
+
+/**
+ * Tensors derived from a layer's variables for inference (BatchNormalization's scale and shift, a recurrent
+ * layer's per-gate weights), kept until one of those variables changes: an assignment gives a variable a new
+ * dataId. The derived tensors survive any enclosing tidy; the variables themselves are never disposed here.
+ */
+export class DerivedTensors<T> {
+  private key: object[] | null = null;
+  private value: T | null = null;
+  private owned: tf.Tensor[] = [];
+
+  /** `compute` returns the value and every tensor in it. */
+  constructor(private readonly compute: () => { value: T; tensors: tf.Tensor[] }) {}
+
+  /** The value derived from `sources` (the variables' current tensors), recomputed when any has changed. */
+  get(sources: tf.Tensor[]): T {
+    const key = sources.map((t) => t.dataId);
+    if (this.value !== null && this.key!.length === key.length && this.key!.every((k, i) => k === key[i])) return this.value;
+    this.dispose();
+    tf.tidy(() => {
+      const r = this.compute();
+      this.owned = r.tensors.filter((t) => !sources.includes(t));
+      for (const t of this.owned) tf.keep(t);
+      this.value = r.value;
+    });
+    this.key = key;
+    return this.value!;
+  }
+
+  dispose(): void {
+    for (const t of this.owned) t.dispose();
+    this.owned = [];
+    this.value = null;
+    this.key = null;
+  }
+}

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initializers, layers } from '@tensorflow/tfjs-layers';
 import { registerBuilder } from './registry.ts';
-import { baseArgs, Cfg, clean, one, recordingGradients, storedTensors, tfConstraint, tfRegularizer } from './common.ts';
+import { baseArgs, Cfg, clean, DerivedTensors, one, recordingGradients, storedTensors, tfConstraint, tfRegularizer } from './common.ts';
 
 // tfjs' BatchNormalization class (not exported): taken from an instance so the subclass keeps its
 // weights, training path and serialization.
@@ -53,34 +53,24 @@ export class KerasBatchNormalization extends BatchNormBase {
     });
   }
 
-  /** s and t for inference, kept until a weight changes (assignments give a variable a new dataId). */
-  private affine: { key: unknown[]; filter: tf.Tensor4D; shift: tf.Tensor1D } | null = null;
+  /** s and t for inference, kept until a weight changes. */
+  private affine: DerivedTensors<{ filter: tf.Tensor4D; shift: tf.Tensor1D }> | null = null;
   private inferenceAffine(self: { epsilon: number; movingMean: V; movingVariance: V; gamma: V | null; beta: V | null }): { filter: tf.Tensor4D; shift: tf.Tensor1D } {
-    const mean = self.movingMean.read(), variance = self.movingVariance.read();
-    const gamma = self.gamma?.read() ?? null, beta = self.beta?.read() ?? null;
-    const key = [mean.dataId, variance.dataId, gamma?.dataId, beta?.dataId, self.epsilon];
-    if (this.affine && this.affine.key.every((k, i) => k === key[i])) return this.affine;
-    this.disposeAffine();
-    const [filter, shift] = tf.tidy(() => {
-      let s = tf.rsqrt(tf.add(variance, self.epsilon));
+    const weights = () => [self.movingMean, self.movingVariance, self.gamma, self.beta].map((v) => v?.read() ?? null);
+    this.affine ??= new DerivedTensors(() => {
+      const [mean, variance, gamma, beta] = weights();
+      let s = tf.rsqrt(tf.add(variance!, self.epsilon));
       if (gamma) s = tf.mul(s, gamma);
-      let t = tf.neg(tf.mul(mean, s));
+      let t = tf.neg(tf.mul(mean!, s));
       if (beta) t = tf.add(t, beta);
-      return [tf.keep(tf.reshape(s, [1, 1, s.size, 1]) as tf.Tensor4D), tf.keep(t as tf.Tensor1D)];
-    }) as [tf.Tensor4D, tf.Tensor1D];
-    this.affine = { key, filter, shift };
-    return this.affine;
-  }
-
-  private disposeAffine(): void {
-    if (!this.affine) return;
-    this.affine.filter.dispose();
-    this.affine.shift.dispose();
-    this.affine = null;
+      const filter = tf.reshape(s, [1, 1, s.size, 1]) as tf.Tensor4D, shift = t as tf.Tensor1D;
+      return { value: { filter, shift }, tensors: [filter, shift] };
+    });
+    return this.affine.get(weights().filter((t): t is tf.Tensor => t !== null));
   }
 
   override dispose(): ReturnType<layers.Layer['dispose']> {
-    this.disposeAffine();
+    this.affine?.dispose();
     return super.dispose();
   }
 }

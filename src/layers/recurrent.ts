@@ -13,7 +13,7 @@ const { serialization } = tf;
 import { InvalidConfigError, UnsupportedFeatureError, WeightMismatchError } from '../errors.ts';
 import type { LayerSpec, WeightSpec } from '../spec/types.ts';
 import { registerBuilder, type BuildContext, type LayerBuilder } from './registry.ts';
-import { recordingGradients } from './common.ts';
+import { DerivedTensors, recordingGradients } from './common.ts';
 
 type Tensor = tf.Tensor;
 type Kwargs = Record<string, unknown>;
@@ -354,34 +354,20 @@ export class KerasRNN extends layers.Layer {
    * tensors also make XNNPACK re-create and re-pack its matMul operators for every call.
    */
   private gateWeights(): GateWeights {
-    const v = this.vars!;
-    const key = [v.kernel.read().dataId, v.recurrent.read().dataId, v.bias?.read().dataId];
     if (recordingGradients()) return this.computeGateWeights();
-    if (this.cachedGates && this.cachedGates.key.every((k, i) => k === key[i])) return this.cachedGates.w;
-    this.disposeCachedGates();
-    let w!: GateWeights;
-    tf.tidy(() => {
-      const g = this.computeGateWeights();
-      const keep = <T extends Tensor | null>(t: T): T => (t ? tf.keep(t) : t);
-      w = { ...g, kParts: g.kParts.map(keep), rParts: g.rParts.map(keep), bParts: g.bParts.map(keep), recHBias: keep(g.recHBias) };
+    const v = this.vars!;
+    this.cachedGates ??= new DerivedTensors(() => {
+      const w = this.computeGateWeights();
+      const tensors = [...w.kParts, ...w.rParts, ...w.bParts, w.recHBias].filter((t): t is Tensor => t !== null);
+      return { value: w, tensors };
     });
-    this.cachedGates = { key, w };
-    return w;
+    return this.cachedGates.get([v.kernel.read(), v.recurrent.read(), ...(v.bias ? [v.bias.read()] : [])]);
   }
 
-  private cachedGates: { key: unknown[]; w: GateWeights } | null = null;
-
-  private disposeCachedGates(): void {
-    const c = this.cachedGates;
-    if (!c) return;
-    // (a single-gate cell uses the variables themselves: those belong to the layer)
-    const own = new Set<unknown>([this.vars?.kernel.read(), this.vars?.recurrent.read(), this.vars?.bias?.read()]);
-    for (const t of [...c.w.kParts, ...c.w.rParts, ...c.w.bParts, c.w.recHBias]) if (t && !own.has(t)) t.dispose();
-    this.cachedGates = null;
-  }
+  private cachedGates: DerivedTensors<GateWeights> | null = null;
 
   override dispose(): ReturnType<layers.Layer['dispose']> {
-    this.disposeCachedGates();
+    this.cachedGates?.dispose();
     return super.dispose();
   }
 
