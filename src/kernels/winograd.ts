@@ -5,8 +5,8 @@
  * picks one per shape (F(4×4) where it multiplies ≤ 0.8× what F(2×2) does, edge tiles counted,
  * and C ≤ 128). bench/conv.ts: F(4×4) is 1.3-1.6× faster than F(2×2) and 2.1-4.1× faster than
  * tfjs' FusedConv2D from 8 input channels up, 1.3× at 3. canUseWinograd says whether it *can* run
- * a convolution, not whether it pays: callers should also require C ≥ 8 (measured with F(2×2)
- * only; not revisited for F(4×4)).
+ * a convolution, not whether it pays: below 8 input channels only F(4×4) does (F(2×2) is 0.95× at 3),
+ * which is how Conv2D (src/layers/conv.ts) chooses.
  *
  * The kernel (src/kernels/winograd.c, embedded by scripts/build-winograd.sh) is a WebAssembly SIMD
  * module that imports the backend's own memory, so it reads the input, filter and bias tensors in
