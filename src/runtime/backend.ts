@@ -31,7 +31,7 @@ export async function useBackend(name: string = DEFAULT_BACKEND, opts: { threads
   if (name === 'wasm') {
     await prepareWasm(opts.threads);
     registerWasmGradientKernels();
-    // Conv2D's Winograd kernel (11 KB): browsers compile modules over 4 KiB only asynchronously on the main thread
+    // Conv2D's Winograd kernel (40 KB): browsers compile modules over 4 KiB only asynchronously on the main thread
     await prepareWinograd();
   }
   if (tf.getBackend() === name && tf.engine().backendName === name) return name;
